@@ -1,0 +1,74 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "MailRelay",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "relayd", targets: ["relayd"]),
+        .executable(name: "relayctl", targets: ["relayctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System library: OpenSSL from Debian's libssl-dev. Only Transport imports it.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Linux-only calls Glibc does not expose (epoll, eventfd, syncfs).
+        .systemLibrary(name: "CLinux"),
+        // Pure protocol values: no I/O, no clock.
+        .target(name: "SMTPProtocol"),
+        // The I/O edge: sockets, epoll, TLS.
+        .target(name: "Transport", dependencies: ["COpenSSL", "CLinux"]),
+        // The durable queue: the only hand-off between receiving and delivering.
+        .target(name: "Spool", dependencies: [
+            "SMTPProtocol", "CLinux",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Receiving and Delivery never import each other; the spool is their contract.
+        .target(name: "Receiving", dependencies: [
+            "SMTPProtocol", "Transport", "Spool",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "Delivery", dependencies: [
+            "SMTPProtocol", "Transport", "Spool",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "RelayConfiguration", dependencies: [
+            "Transport",
+            .product(name: "Configuration", package: "swift-configuration"),
+            // Only to list the keys a config file contains, so unknown keys are an error.
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "relayd", dependencies: [
+            "RelayConfiguration", "Receiving", "Delivery", "Spool", "Transport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "relayctl", dependencies: [
+            "RelayConfiguration", "Spool",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "RelayTesting"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
+        .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "RelayTesting"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

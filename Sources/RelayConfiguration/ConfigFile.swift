@@ -1,0 +1,55 @@
+import Configuration
+import Foundation
+import Yams
+
+/// A YAML config file read once: which known keys it sets, and a swift-configuration provider serving them.
+struct ConfigFile {
+    let path: String
+    let keys: Set<SettingKey>
+    /// Nil for an empty file, which `YAMLSnapshot` would reject as "not a mapping".
+    let provider: (any ConfigProvider)?
+
+    /// Reads, parses and checks the file at `path`; a missing file is an error, not "use defaults".
+    static func load(path: String) throws(ConfigurationError) -> ConfigFile {
+        func fail(_ problem: String) -> ConfigurationError {
+            ConfigurationError(file: path, key: "", problem: problem)
+        }
+        let bytes: [UInt8]
+        switch FileBytes.contents(atPath: path) {
+        case .success(let content): bytes = content
+        case .failure(let failure): throw fail("cannot read the configuration file: \(failure.reason)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw fail("is not UTF-8 text") }
+        let root: Node?
+        do {
+            root = try Parser(yaml: text).singleRoot()
+        } catch let error as YamlError {
+            throw fail("is not valid YAML: \(syntaxProblem(error))")
+        } catch {
+            throw fail("is not valid YAML: \(error)")
+        }
+        let keys = try ConfigFileLayout.keys(in: root, file: path)
+        guard root != nil else { return ConfigFile(path: path, keys: keys, provider: nil) }
+        do {
+            let options = YAMLSnapshot.ParsingOptions(
+                secretsSpecifier: .specific(Set(SettingKey.allCases.filter(\.isSecret).map(\.path))))
+            let snapshot = try YAMLSnapshot(data: Data(bytes).bytes, providerName: "YAML file \(path)", parsingOptions: options)
+            return ConfigFile(path: path, keys: keys, provider: SnapshotProvider(wrapped: snapshot))
+        } catch {
+            throw fail("cannot be read as configuration: \(error)")
+        }
+    }
+
+    /// One line with position and reason; Yams' own description adds a multi-line snippet that breaks log lines.
+    private static func syntaxProblem(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let during = context.map { "\($0.text) " } ?? ""
+            return "line \(mark.line), column \(mark.column): \(during)\(problem)"
+        default:
+            return String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+        }
+    }
+}

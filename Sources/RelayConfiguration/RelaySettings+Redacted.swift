@@ -1,0 +1,72 @@
+extension RelaySettings {
+    /// Returns a printable, secrets-masked rendering of the effective settings (for logs / `relayctl check-config`).
+    ///
+    /// It is valid config YAML in the documented layout, so an operator can copy it into a file; only the
+    /// password is replaced (by `<redacted>`), and an empty password stays visibly empty.
+    public var redactedDescription: String {
+        let q = Self.quoted
+        return """
+            hostname: \(q(hostname))
+            log:
+              format: \(log.format.rawValue)
+              level: \(log.level.rawValue)
+            listen:
+              smtp: [\(listen.smtp.map { q($0.description) }.joined(separator: ", "))]
+              admin: \(q(listen.admin?.description ?? ""))
+              control: \(q(listen.control))
+            spool:
+              path: \(q(spool.path))
+            outbox:
+              path: \(q(outbox.path))
+            inbound:
+              allowed_networks: [\(inbound.allowedNetworks.map { q($0.description) }.joined(separator: ", "))]
+              max_message_size: \(ByteSize(bytes: inbound.maxMessageSize))
+              max_recipients: \(inbound.maxRecipients)
+              max_connections: \(inbound.maxConnections)
+              command_timeout: \(inbound.commandTimeout.configText)
+              data_timeout: \(inbound.dataTimeout.configText)
+            upstream:
+              host: \(q(upstream.host))
+              port: \(upstream.port)
+              tls: \(upstream.tls.rawValue)
+              verify_certificate: \(upstream.verifyCertificate)
+              ca_file: \(q(upstream.caFile))
+              username: \(q(upstream.username))
+              password: \(q(maskedPassword))
+              password_file: \(q(upstream.passwordFile))
+              connections: \(upstream.connections)
+            retry:
+              first: \(retry.first.configText)
+              max: \(retry.max.configText)
+              multiplier: \(retry.multiplier)
+              jitter: \(retry.jitter)
+              lifetime: \(retry.lifetime.configText)
+            bounces: \(bounces.rawValue)
+
+            """
+    }
+
+    /// A password read from password_file shows as "" so the rendering stays a valid file (both set is an error).
+    private var maskedPassword: String {
+        upstream.password.isEmpty || !upstream.passwordFile.isEmpty ? "" : "<redacted>"
+    }
+
+    /// A YAML double-quoted scalar; also valid JSON, so log pipelines can read it.
+    private static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,141 @@
+import Transport
+
+/// Everything relayd is configured with, validated and typed. Built by `RelaySettings.load`.
+public struct RelaySettings: Sendable, Equatable {
+    /// Greeting, Received: header and EHLO name towards the upstream.
+    public var hostname: String
+    public var log: LogSettings
+    public var listen: ListenSettings
+    public var spool: SpoolSettings
+    public var outbox: OutboxSettings
+    public var inbound: InboundSettings
+    public var upstream: UpstreamSettings
+    public var retry: RetrySettings
+    public var bounces: BounceMode
+
+    public init(
+        hostname: String, log: LogSettings, listen: ListenSettings, spool: SpoolSettings,
+        outbox: OutboxSettings, inbound: InboundSettings, upstream: UpstreamSettings,
+        retry: RetrySettings, bounces: BounceMode
+    ) {
+        self.hostname = hostname
+        self.log = log
+        self.listen = listen
+        self.spool = spool
+        self.outbox = outbox
+        self.inbound = inbound
+        self.upstream = upstream
+        self.retry = retry
+        self.bounces = bounces
+    }
+}
+
+/// `log:` — how relayd writes its log lines (always to stderr).
+public struct LogSettings: Sendable, Equatable {
+    public enum Format: String, Sendable, Equatable, CaseIterable { case logfmt, json }
+    /// trace, debug, info, notice, warning, error, critical.
+    public enum Level: String, Sendable, Equatable, CaseIterable {
+        case trace, debug, info, notice, warning, error, critical
+    }
+    public var format: Format
+    public var level: Level
+    public init(format: Format, level: Level) {
+        self.format = format
+        self.level = level
+    }
+}
+
+/// `listen:` — sockets relayd opens. Changing them needs a restart.
+public struct ListenSettings: Sendable, Equatable {
+    public var smtp: [ListenAddress]
+    public var admin: ListenAddress?
+    public var control: String
+    public init(smtp: [ListenAddress], admin: ListenAddress?, control: String) {
+        self.smtp = smtp
+        self.admin = admin
+        self.control = control
+    }
+}
+
+/// `spool:` — where the queue lives.
+public struct SpoolSettings: Sendable, Equatable {
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+/// `outbox:` — the local delivery folder used when `upstream.host` is empty.
+public struct OutboxSettings: Sendable, Equatable {
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+/// `inbound:` — the SMTP listener's relay policy and limits.
+public struct InboundSettings: Sendable, Equatable {
+    public var allowedNetworks: [IPNetwork]
+    /// Bytes.
+    public var maxMessageSize: Int
+    public var maxRecipients: Int
+    public var maxConnections: Int
+    public var commandTimeout: Duration
+    public var dataTimeout: Duration
+    public init(
+        allowedNetworks: [IPNetwork], maxMessageSize: Int, maxRecipients: Int, maxConnections: Int,
+        commandTimeout: Duration, dataTimeout: Duration
+    ) {
+        self.allowedNetworks = allowedNetworks
+        self.maxMessageSize = maxMessageSize
+        self.maxRecipients = maxRecipients
+        self.maxConnections = maxConnections
+        self.commandTimeout = commandTimeout
+        self.dataTimeout = dataTimeout
+    }
+}
+
+/// `upstream:` — the smarthost all mail is relayed to. An empty host means "deliver to the outbox".
+public struct UpstreamSettings: Sendable, Equatable {
+    public enum TLSMode: String, Sendable, Equatable, CaseIterable { case starttls, implicit, none }
+    public var host: String
+    public var port: UInt16
+    public var tls: TLSMode
+    public var verifyCertificate: Bool
+    public var caFile: String
+    public var username: String
+    /// The password itself, read from `password` or from the file named by `password_file`. Never logged.
+    public var password: String
+    /// The file the password came from, kept so a reload can re-read it.
+    public var passwordFile: String
+    public var connections: Int
+    public init(
+        host: String, port: UInt16, tls: TLSMode, verifyCertificate: Bool, caFile: String,
+        username: String, password: String, passwordFile: String, connections: Int
+    ) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.verifyCertificate = verifyCertificate
+        self.caFile = caFile
+        self.username = username
+        self.password = password
+        self.passwordFile = passwordFile
+        self.connections = connections
+    }
+}
+
+/// `retry:` — backoff between delivery attempts and how long a message may stay queued.
+public struct RetrySettings: Sendable, Equatable {
+    public var first: Duration
+    public var max: Duration
+    public var multiplier: Double
+    public var jitter: Double
+    public var lifetime: Duration
+    public init(first: Duration, max: Duration, multiplier: Double, jitter: Double, lifetime: Duration) {
+        self.first = first
+        self.max = max
+        self.multiplier = multiplier
+        self.jitter = jitter
+        self.lifetime = lifetime
+    }
+}
+
+/// `bounces:` — whether permanent failures produce a delivery status notification to the sender.
+public enum BounceMode: String, Sendable, Equatable, CaseIterable { case dsn, none }

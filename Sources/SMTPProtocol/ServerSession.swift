@@ -1,0 +1,241 @@
+/// The inbound SMTP session as a pure state machine: events in, actions out, no I/O.
+///
+/// Session state (HELO name, error count) is kept apart from transaction state (`MailTransaction`), as
+/// OpenSMTPD does. The one rule that matters most is visible in `handle(.dataReceived)`: the session never
+/// says 250 to a message on its own; it asks for a commit and says 250 only on `.committed`.
+public struct ServerSession: Sendable {
+    /// What the session needs to know about its limits and its client.
+    public struct Configuration: Sendable {
+        public var hostname: String
+        public var maxMessageSize: Int
+        public var maxRecipients: Int
+        /// Errors tolerated before the session closes with 421.
+        public var maxErrors: Int
+        /// Whether the client may relay (its address is in the allowed networks).
+        public var relayAllowed: Bool
+
+        public init(hostname: String, maxMessageSize: Int, maxRecipients: Int, maxErrors: Int = 10, relayAllowed: Bool) {
+            self.hostname = hostname
+            self.maxMessageSize = maxMessageSize
+            self.maxRecipients = maxRecipients
+            self.maxErrors = maxErrors
+            self.relayAllowed = relayAllowed
+        }
+    }
+
+    /// Something that happened on the connection.
+    public enum Event: Sendable, Equatable {
+        case connected
+        case input(CommandLineFramer.Event)
+        /// The DATA stream ended with CRLF.CRLF; the decoder's findings decide the verdict.
+        case dataReceived(DataDecoder.Findings)
+        case committed(queueID: String)
+        case commitFailed(SMTPReply)
+        case timedOut
+    }
+
+    /// What the connection must do next, in order.
+    public enum Action: Sendable, Equatable {
+        case send(SMTPReply)
+        /// Switch the input to the DATA decoder with this size limit.
+        case receiveData(sizeLimit: Int)
+        /// Make the message durable; answer with `.committed` or `.commitFailed`.
+        case commit(MailTransaction, heloName: String)
+        case close
+    }
+
+    private enum Phase: Sendable {
+        case fresh
+        case idle
+        case transaction(MailTransaction)
+        case receivingData(MailTransaction)
+        case committing(MailTransaction)
+        case closed
+    }
+
+    public let configuration: Configuration
+    private var phase = Phase.fresh
+    private var heloName: String?
+    private var errorCount = 0
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// The name the client gave in HELO/EHLO, for the Received: header and logs.
+    public var clientName: String? { heloName }
+
+    public var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
+    }
+
+    public mutating func handle(_ event: Event) -> [Action] {
+        switch event {
+        case .connected:
+            phase = .idle
+            return [.send(SMTPReply(220, nil, "\(configuration.hostname) ESMTP MailRelay"))]
+        case .input(.lineTooLong):
+            return error(.lineTooLong)
+        case .input(.line(let line)):
+            switch SMTPCommandParser.parse(line) {
+            case .success(let command): return handle(command)
+            case .failure(let parseError): return error(parseError)
+            }
+        case .dataReceived(let findings):
+            return dataReceived(findings)
+        case .committed(let queueID):
+            guard case .committing = phase else { return [] }
+            phase = .idle
+            return [.send(SMTPReply(250, .init(2, 0, 0), "Ok: queued as \(queueID)"))]
+        case .commitFailed(let reply):
+            guard case .committing = phase else { return [] }
+            phase = .idle
+            return [.send(reply)]
+        case .timedOut:
+            phase = .closed
+            return [.send(SMTPReply(421, .init(4, 4, 2), "\(configuration.hostname) Error: timeout exceeded")), .close]
+        }
+    }
+
+    private mutating func handle(_ command: SMTPCommand) -> [Action] {
+        switch command {
+        case .helo(let domain):
+            heloName = domain
+            phase = .idle
+            return [.send(SMTPReply(250, nil, configuration.hostname))]
+        case .ehlo(let domain):
+            heloName = domain
+            phase = .idle
+            return [.send(SMTPReply(250, nil, lines: [
+                configuration.hostname,
+                "PIPELINING",
+                "SIZE \(configuration.maxMessageSize)",
+                "8BITMIME",
+                "ENHANCEDSTATUSCODES",
+                "SMTPUTF8",
+            ]))]
+        case .mail(let sender, let parameters):
+            return mail(from: sender, parameters: parameters)
+        case .rcpt(let recipient, _):
+            return rcpt(to: recipient)
+        case .data:
+            return data()
+        case .rset:
+            if heloName != nil { phase = .idle }
+            return [.send(SMTPReply(250, .init(2, 0, 0), "Ok"))]
+        case .noop:
+            return [.send(SMTPReply(250, .init(2, 0, 0), "Ok"))]
+        case .quit:
+            phase = .closed
+            return [.send(SMTPReply(221, .init(2, 0, 0), "Bye")), .close]
+        case .vrfy:
+            return [.send(SMTPReply(252, .init(2, 5, 2), "Cannot VRFY user; send mail and delivery will be attempted"))]
+        case .help:
+            return [.send(SMTPReply(214, .init(2, 0, 0), "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"))]
+        case .starttls, .auth:
+            return error(reply: SMTPReply(502, .init(5, 5, 1), "Error: command not implemented"))
+        }
+    }
+
+    private mutating func mail(from sender: ReversePath, parameters: MailParameters) -> [Action] {
+        switch phase {
+        case .idle where heloName == nil, .fresh:
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: send HELO/EHLO first"))
+        case .transaction, .receivingData, .committing:
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: nested MAIL command"))
+        case .closed:
+            return []
+        case .idle:
+            break
+        }
+        if let size = parameters.size, size > configuration.maxMessageSize {
+            return [.send(SMTPReply(552, .init(5, 3, 4), "Message size exceeds fixed limit of \(configuration.maxMessageSize) octets"))]
+        }
+        if case .mailbox(let mailbox) = sender, mailbox.requiresSMTPUTF8, !parameters.smtputf8 {
+            return [.send(SMTPReply(553, .init(5, 6, 7), "Non-ASCII sender address requires the SMTPUTF8 parameter"))]
+        }
+        phase = .transaction(MailTransaction(sender: sender, parameters: parameters))
+        return [.send(SMTPReply(250, .init(2, 1, 0), "Ok"))]
+    }
+
+    private mutating func rcpt(to recipient: Mailbox) -> [Action] {
+        guard case .transaction(var transaction) = phase else {
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: need MAIL command"))
+        }
+        guard configuration.relayAllowed else {
+            return [.send(SMTPReply(554, .init(5, 7, 1), "<\(recipient)>: Relay access denied"))]
+        }
+        if recipient.requiresSMTPUTF8, !transaction.parameters.smtputf8 {
+            return [.send(SMTPReply(553, .init(5, 6, 7), "Non-ASCII recipient address requires the SMTPUTF8 parameter"))]
+        }
+        guard transaction.recipients.count < configuration.maxRecipients else {
+            return [.send(SMTPReply(452, .init(4, 5, 3), "Error: too many recipients"))]
+        }
+        transaction.recipients.append(recipient)
+        phase = .transaction(transaction)
+        return [.send(SMTPReply(250, .init(2, 1, 5), "Ok"))]
+    }
+
+    private mutating func data() -> [Action] {
+        guard case .transaction(let transaction) = phase else {
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: need MAIL command"))
+        }
+        guard !transaction.recipients.isEmpty else {
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: need RCPT command"))
+        }
+        phase = .receivingData(transaction)
+        return [
+            .send(SMTPReply(354, nil, "End data with <CR><LF>.<CR><LF>")),
+            .receiveData(sizeLimit: configuration.maxMessageSize),
+        ]
+    }
+
+    private mutating func dataReceived(_ findings: DataDecoder.Findings) -> [Action] {
+        guard case .receivingData(let transaction) = phase else { return [] }
+        let refusal: SMTPReply? =
+            if findings.exceededSizeLimit {
+                SMTPReply(552, .init(5, 3, 4), "Message size exceeds fixed limit of \(configuration.maxMessageSize) octets")
+            } else if findings.sawBareLF || findings.sawBareCR {
+                // Postfix's smtpd_forbid_bare_newline: refuse rather than guess where a line ends.
+                SMTPReply(550, .init(5, 5, 2), "Error: bare <CR> or <LF> received; lines must end with <CR><LF>")
+            } else if findings.sawNUL {
+                SMTPReply(554, .init(5, 6, 0), "Error: message contains NUL characters")
+            } else if findings.sawOverlongLine {
+                SMTPReply(552, .init(5, 6, 0), "Error: message has a line longer than 998 octets")
+            } else {
+                nil
+            }
+        if let refusal {
+            phase = .idle
+            return [.send(refusal)]
+        }
+        phase = .committing(transaction)
+        return [.commit(transaction, heloName: heloName ?? "")]
+    }
+
+    private mutating func error(_ parseError: SMTPCommandError) -> [Action] {
+        let reply: SMTPReply =
+            switch parseError {
+            case .unrecognized: SMTPReply(500, .init(5, 5, 1), "Error: command not recognized")
+            case .lineTooLong: SMTPReply(500, .init(5, 5, 2), "Error: line too long")
+            case .containsNUL: SMTPReply(501, .init(5, 5, 2), "Error: NUL character in command")
+            case .syntax(let why): SMTPReply(501, .init(5, 5, 4), "Syntax: \(why)")
+            case .invalidSender(let why): SMTPReply(501, .init(5, 1, 7), "Bad sender address syntax (\(why))")
+            case .invalidRecipient(let why): SMTPReply(501, .init(5, 1, 3), "Bad recipient address syntax (\(why))")
+            case .unknownParameter(let name): SMTPReply(555, .init(5, 5, 4), "Unsupported parameter \(name)")
+            case .invalidParameterValue(let name): SMTPReply(501, .init(5, 5, 4), "Bad \(name) parameter value")
+            }
+        return error(reply: reply)
+    }
+
+    /// Counts an error; past the limit the session ends with 421, as Postfix's smtpd_hard_error_limit does.
+    private mutating func error(reply: SMTPReply) -> [Action] {
+        errorCount += 1
+        if errorCount >= configuration.maxErrors {
+            phase = .closed
+            return [.send(reply), .send(SMTPReply(421, .init(4, 7, 0), "\(configuration.hostname) Error: too many errors")), .close]
+        }
+        return [.send(reply)]
+    }
+}

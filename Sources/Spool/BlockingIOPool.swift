@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// A few threads for blocking disk work (reads, scans, state rewrites) so it never runs on the
+/// cooperative pool (two threads here) or the event loop thread.
+public final class BlockingIOPool: Sendable {
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let wakeup = CountingSemaphore()
+
+    public init(threads: Int) {
+        for _ in 0..<threads {
+            let worker = BlockingIOWorker(pool: self)
+            worker.start()
+        }
+    }
+
+    /// Runs `body` on a pool thread and returns its result.
+    public func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        let result: Result<T, E> = await withCheckedContinuation { continuation in
+            jobs.withLock { $0.append({
+                do throws(E) { continuation.resume(returning: .success(try body())) }
+                catch { continuation.resume(returning: .failure(error)) }
+            }) }
+            wakeup.post()
+        }
+        return try result.get()
+    }
+
+    fileprivate func next() -> @Sendable () -> Void {
+        while true {
+            wakeup.wait()
+            if let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return job }
+        }
+    }
+}
+
+/// sem_t wrapped for Swift.
+final class CountingSemaphore: @unchecked Sendable {
+    private let semaphore = UnsafeMutablePointer<sem_t>.allocate(capacity: 1)
+    init() { sem_init(semaphore, 0, 0) }
+    func post() { sem_post(semaphore) }
+    func wait() { while sem_wait(semaphore) != 0 {} }
+}
+
+private final class BlockingIOWorker: Sendable {
+    let pool: BlockingIOPool
+    init(pool: BlockingIOPool) { self.pool = pool }
+
+    func start() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { raw in
+            let me = Unmanaged<BlockingIOWorker>.fromOpaque(raw!).takeRetainedValue()
+            while true { me.pool.next()() }
+        }, box)
+        precondition(result == 0, "cannot start a disk thread")
+        pthread_detach(thread)
+    }
+}

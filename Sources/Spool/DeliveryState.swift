@@ -1,0 +1,37 @@
+/// The changing part of a queued message: attempts, per-recipient outcomes, hold, next try.
+public struct DeliveryState: Sendable, Codable, Equatable {
+    /// One recipient's fate so far.
+    public struct Recipient: Sendable, Codable, Equatable {
+        public enum Status: String, Sendable, Codable { case pending, deferred, delivered, failed }
+        public var address: String
+        public var status: Status
+        /// The last reply about this recipient, e.g. `421 4.7.0 Try again later`.
+        public var reply: String?
+        /// Seconds since the epoch of the last outcome.
+        public var at: Double?
+
+        public init(address: String, status: Status = .pending, reply: String? = nil, at: Double? = nil) {
+            self.address = address
+            self.status = status
+            self.reply = reply
+            self.at = at
+        }
+    }
+
+    public var attempts: Int
+    public var nextAttemptAt: Double
+    public var held: Bool
+    public var lastError: String?
+    public var recipients: [Recipient]
+
+    public init(recipients: [String], nextAttemptAt: Double = 0) {
+        self.attempts = 0
+        self.nextAttemptAt = nextAttemptAt
+        self.held = false
+        self.lastError = nil
+        self.recipients = recipients.map { Recipient(address: $0) }
+    }
+
+    /// Recipients still to deliver.
+    public var outstanding: [Recipient] { recipients.filter { $0.status == .pending || $0.status == .deferred } }
+}

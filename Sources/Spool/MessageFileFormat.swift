@@ -1,0 +1,48 @@
+import FoundationEssentials
+
+/// The layout of `queue/<id>.msg`: a fixed-width preamble with the body size, the envelope as one JSON
+/// line, then the message bytes exactly as accepted.
+///
+/// ```
+/// MRQ1 000000001234\n
+/// {"id":"…","sender":"…",…}\n
+/// Received: …\r\n…
+/// ```
+/// The size lets recovery tell a complete file from one cut short by a crash before its commit finished;
+/// it is fixed-width so a message spilled to disk while it streams in can get its size written last.
+public enum MessageFileFormat {
+    static let magic = Array("MRQ1 ".utf8)
+    public static let preambleLength = 18
+
+    /// The preamble for a body of `size` bytes.
+    public static func preamble(bodySize size: Int) -> [UInt8] {
+        let digits = String(size)
+        return magic + Array((String(repeating: "0", count: 12 - digits.count) + digits).utf8) + [10]
+    }
+
+    /// The envelope line, newline included.
+    public static func envelopeLine(_ envelope: MessageEnvelope) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(envelope)) + [10]
+    }
+
+    /// Splits a file's leading bytes into envelope, body offset and declared body size.
+    public static func parseHeader(_ bytes: some Collection<UInt8>, path: String) throws(SpoolError) -> (envelope: MessageEnvelope, bodyOffset: Int, bodySize: Int) {
+        let data = Array(bytes)
+        guard data.count >= preambleLength, Array(data[0..<5]) == magic, data[preambleLength - 1] == 10,
+              let size = Int(String(decoding: data[5..<17], as: UTF8.self)) else {
+            throw .corrupt(path: path, reason: "not a MailRelay queue file (bad preamble)")
+        }
+        guard let newline = data[preambleLength...].firstIndex(of: 10) else {
+            throw .corrupt(path: path, reason: "envelope line is incomplete")
+        }
+        let envelope: MessageEnvelope
+        do {
+            envelope = try JSONDecoder().decode(MessageEnvelope.self, from: Data(data[preambleLength..<newline]))
+        } catch {
+            throw .corrupt(path: path, reason: "envelope does not decode: \(error)")
+        }
+        return (envelope, newline + 1, size)
+    }
+}

@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file descriptor with throwing, EINTR-safe calls; errors carry the path for the operator.
+struct POSIXFile {
+    let fd: Int32
+    let path: String
+
+    static func create(_ path: String) throws(SpoolError) -> POSIXFile {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SpoolError.fromErrno("create", path) }
+        return POSIXFile(fd: fd, path: path)
+    }
+
+    static func openForReading(_ path: String) throws(SpoolError) -> POSIXFile {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SpoolError.fromErrno("open", path) }
+        return POSIXFile(fd: fd, path: path)
+    }
+
+    func write(_ bytes: some Collection<UInt8>) throws(SpoolError) {
+        let array = Array(bytes)
+        var offset = 0
+        while offset < array.count {
+            let n = array.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError.fromErrno("write", path)
+            }
+            offset += n
+        }
+    }
+
+    func write(_ bytes: [UInt8], at position: Int) throws(SpoolError) {
+        let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(position)) }
+        guard n == bytes.count else { throw SpoolError.fromErrno("pwrite", path) }
+    }
+
+    /// Reads up to `limit` bytes from the start (the whole file when nil).
+    func read(limit: Int? = nil) throws(SpoolError) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while limit.map({ out.count < $0 }) ?? true {
+            let want = min(chunk.count, (limit ?? Int.max) - out.count)
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, want) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError.fromErrno("read", path)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    func size() throws(SpoolError) -> Int {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SpoolError.fromErrno("fstat", path) }
+        return Int(info.st_size)
+    }
+
+    func sync() throws(SpoolError) {
+        guard fsync(fd) == 0 else { throw SpoolError.fromErrno("fsync", path) }
+    }
+
+    func close() { _ = Glibc.close(fd) }
+
+    /// Writes a whole file under a temporary name, fsyncs it, renames it over `path` and fsyncs the
+    /// directory: the atomic rewrite rule for small files like delivery state.
+    static func replaceAtomically(_ path: String, with bytes: [UInt8], temporary: String) throws(SpoolError) {
+        let file = try create(temporary)
+        do throws(SpoolError) {
+            try file.write(bytes)
+            try file.sync()
+            file.close()
+        } catch {
+            file.close()
+            unlink(temporary)
+            throw error
+        }
+        try rename(temporary, to: path)
+        try syncDirectory(of: path)
+    }
+
+    static func rename(_ from: String, to: String) throws(SpoolError) {
+        guard Glibc.rename(from, to) == 0 else { throw SpoolError.fromErrno("rename", from) }
+    }
+
+    static func syncDirectory(of path: String) throws(SpoolError) {
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SpoolError.fromErrno("open", directory) }
+        defer { _ = Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw SpoolError.fromErrno("fsync", directory) }
+    }
+}

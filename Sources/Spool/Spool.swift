@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+
+/// The durable queue: the only hand-off between receiving and delivering.
+public final class Spool: Sendable {
+    public let layout: SpoolLayout
+    let commitQueue: GroupCommitQueue
+    let io: BlockingIOPool
+    private let ids = QueueIDGenerator()
+    private let newMailContinuation: AsyncStream<QueueID>.Continuation
+    /// Ids of freshly committed messages, a hint for the queue runner; a lost hint only delays (it scans too).
+    public let newMail: AsyncStream<QueueID>
+
+    /// Opens (creating if needed) the spool at `root`.
+    public init(root: String, ioThreads: Int = 4) throws(SpoolError) {
+        layout = SpoolLayout(root: root)
+        try layout.create()
+        commitQueue = try GroupCommitQueue(name: "spool", syncPath: layout.root)
+        io = BlockingIOPool(threads: ioThreads)
+        (newMail, newMailContinuation) = AsyncStream.makeStream(of: QueueID.self, bufferingPolicy: .bufferingNewest(100_000))
+    }
+
+    /// Starts receiving a message; the id is assigned now so every log line about it can carry it.
+    public func beginReceipt(
+        sender: String, recipients: [String], clientAddress: String, clientName: String,
+        eightBitMIME: Bool, smtputf8: Bool
+    ) -> SpoolReceipt {
+        let envelope = MessageEnvelope(
+            id: ids.next(), sender: sender, recipients: recipients, receivedAt: Date().timeIntervalSince1970,
+            clientAddress: clientAddress, clientName: clientName, eightBitMIME: eightBitMIME, smtputf8: smtputf8)
+        return SpoolReceipt(envelope: envelope, spool: self)
+    }
+
+    func announce(_ id: QueueID) {
+        newMailContinuation.yield(id)
+    }
+
+    /// Every committed message with its state, oldest first. Unreadable entries are quarantined and reported.
+    public func scan() async throws(SpoolError) -> (messages: [QueuedMessage], quarantined: [SpoolError]) {
+        let layout = self.layout
+        return try await io.run { () throws(SpoolError) in try SpoolScanner(layout: layout).scan() }
+    }
+
+    /// The message bytes as accepted (Received: header included), and its envelope.
+    public func read(_ id: QueueID) async throws(SpoolError) -> (envelope: MessageEnvelope, body: [UInt8]) {
+        let path = layout.messagePath(id)
+        return try await io.run { () throws(SpoolError) in
+            let file: POSIXFile
+            do throws(SpoolError) { file = try POSIXFile.openForReading(path) } catch {
+                if case .io(_, _, ENOENT) = error { throw .notFound(id) }
+                throw error
+            }
+            defer { file.close() }
+            let bytes = try file.read()
+            let header = try MessageFileFormat.parseHeader(bytes.prefix(64 * 1024), path: path)
+            guard bytes.count == header.bodyOffset + header.bodySize else {
+                throw .corrupt(path: path, reason: "body is \(bytes.count - header.bodyOffset) bytes, expected \(header.bodySize)")
+            }
+            return (header.envelope, Array(bytes[header.bodyOffset...]))
+        }
+    }
+
+    /// Records a new delivery state atomically (temp file, fsync, rename, directory fsync).
+    public func writeState(_ state: DeliveryState, for id: QueueID) async throws(SpoolError) {
+        let layout = self.layout
+        let bytes: [UInt8]
+        do { bytes = Array(try JSONEncoder().encode(state)) } catch {
+            throw .corrupt(path: layout.statePath(id), reason: "cannot encode state: \(error)")
+        }
+        try await io.run { () throws(SpoolError) in
+            try POSIXFile.replaceAtomically(
+                layout.statePath(id), with: bytes, temporary: "\(layout.incoming)/\(id).state.tmp")
+        }
+    }
+
+    /// Removes a finished message: the body first, so a crash in between leaves only a stale state file,
+    /// which the next scan drops.
+    public func remove(_ id: QueueID) async throws(SpoolError) {
+        let layout = self.layout
+        try await io.run { () throws(SpoolError) in
+            if unlink(layout.messagePath(id)) != 0, errno != ENOENT {
+                throw SpoolError.fromErrno("unlink", layout.messagePath(id))
+            }
+            if unlink(layout.statePath(id)) != 0, errno != ENOENT {
+                throw SpoolError.fromErrno("unlink", layout.statePath(id))
+            }
+        }
+    }
+
+    /// Runs blocking disk work for other layers (the outbox) on the spool's disk threads.
+    public func runBlocking<T: Sendable>(_ body: @escaping @Sendable () throws(SpoolError) -> T) async throws(SpoolError) -> T {
+        try await io.run(body)
+    }
+}

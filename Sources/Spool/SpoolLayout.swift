@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where things live under the spool root.
+///
+/// - `incoming/`: receipts being written; never acknowledged, discarded at start.
+/// - `queue/<id>.msg`: committed messages (preamble, envelope, body), written once.
+/// - `queue/<id>.state`: delivery state, created at the first deferral and replaced atomically.
+/// - `corrupt/`: entries that could not be read, kept for an operator and logged, never deleted silently.
+public struct SpoolLayout: Sendable {
+    public let root: String
+    public var incoming: String { root + "/incoming" }
+    public var queue: String { root + "/queue" }
+    public var corrupt: String { root + "/corrupt" }
+
+    public init(root: String) {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+    }
+
+    public func incomingPath(_ id: QueueID) -> String { "\(incoming)/\(id).msg" }
+    public func messagePath(_ id: QueueID) -> String { "\(queue)/\(id).msg" }
+    public func statePath(_ id: QueueID) -> String { "\(queue)/\(id).state" }
+
+    /// Creates the directories (and missing parents) with mode 0700.
+    public func create() throws(SpoolError) {
+        for path in [root, incoming, queue, corrupt] {
+            try SpoolLayout.makeDirectories(path)
+        }
+    }
+
+    static func makeDirectories(_ path: String) throws(SpoolError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o700) != 0, errno != EEXIST {
+                throw SpoolError.fromErrno("mkdir", current)
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a start finds after a crash, applied mechanically before anything else touches the spool.
+public struct SpoolRecoveryReport: Sendable {
+    /// Receipts in `incoming/` that were never acknowledged and are now deleted.
+    public var discardedIncoming: Int
+    public var messages: [QueuedMessage]
+    /// Entries moved to `corrupt/`, each with its reason.
+    public var quarantined: [SpoolError]
+}
+
+extension Spool {
+    /// Discards unacknowledged receipts, quarantines unreadable entries and returns what is queued.
+    /// Nothing is "in flight" on disk (delivery state is only written at the end of an attempt), so
+    /// everything queued is simply ready again.
+    public func recover() async throws(SpoolError) -> SpoolRecoveryReport {
+        let layout = self.layout
+        let discarded = try await runBlocking { () throws(SpoolError) -> Int in
+            let scanner = SpoolScanner(layout: layout)
+            var count = 0
+            for name in try scanner.listDirectory(layout.incoming) {
+                if unlink("\(layout.incoming)/\(name)") == 0 { count += 1 }
+            }
+            return count
+        }
+        let (messages, quarantined) = try await scan()
+        return SpoolRecoveryReport(discardedIncoming: discarded, messages: messages, quarantined: quarantined)
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+
+/// Reads the queue directory: what recovery and the queue runner's periodic scan see.
+struct SpoolScanner {
+    let layout: SpoolLayout
+
+    /// Envelope and state of every committed message; unreadable ones are moved to `corrupt/`.
+    func scan() throws(SpoolError) -> (messages: [QueuedMessage], quarantined: [SpoolError]) {
+        var messages: [QueuedMessage] = []
+        var quarantined: [SpoolError] = []
+        var stateFiles = Set<String>()
+        var messageIDs = Set<String>()
+        for name in try listDirectory(layout.queue) {
+            if name.hasSuffix(".state") { stateFiles.insert(String(name.dropLast(6))) }
+            if name.hasSuffix(".msg") { messageIDs.insert(String(name.dropLast(4))) }
+        }
+        for name in messageIDs.sorted() {
+            guard let id = QueueID(name) else {
+                quarantine("\(layout.queue)/\(name).msg", reason: "file name is not a queue id", into: &quarantined)
+                continue
+            }
+            do throws(SpoolError) {
+                messages.append(try load(id, hasState: stateFiles.contains(name)))
+            } catch {
+                quarantine(layout.messagePath(id), reason: error.description, into: &quarantined)
+                if stateFiles.contains(name) { _ = Glibc.rename(layout.statePath(id), "\(layout.corrupt)/\(id).state") }
+            }
+        }
+        // A state file without its message is what a crash between the two unlinks of `remove` leaves.
+        for name in stateFiles.subtracting(messageIDs) { unlink("\(layout.queue)/\(name).state") }
+        return (messages, quarantined)
+    }
+
+    private func load(_ id: QueueID, hasState: Bool) throws(SpoolError) -> QueuedMessage {
+        let path = layout.messagePath(id)
+        let file = try POSIXFile.openForReading(path)
+        defer { file.close() }
+        let size = try file.size()
+        let head = try file.read(limit: 64 * 1024)
+        let header = try MessageFileFormat.parseHeader(head, path: path)
+        guard size == header.bodyOffset + header.bodySize else {
+            throw .corrupt(path: path, reason: "incomplete: \(size - header.bodyOffset) of \(header.bodySize) body bytes (never acknowledged)")
+        }
+        guard header.envelope.id == id else { throw .corrupt(path: path, reason: "envelope names \(header.envelope.id)") }
+        var state = DeliveryState(recipients: header.envelope.recipients)
+        if hasState {
+            let statePath = layout.statePath(id)
+            let stateFile = try POSIXFile.openForReading(statePath)
+            defer { stateFile.close() }
+            do { state = try JSONDecoder().decode(DeliveryState.self, from: Data(try stateFile.read())) } catch {
+                throw .corrupt(path: statePath, reason: "state does not decode: \(error)")
+            }
+        }
+        return QueuedMessage(envelope: header.envelope, state: state, size: header.bodySize)
+    }
+
+    private func quarantine(_ path: String, reason: String, into list: inout [SpoolError]) {
+        let name = path.split(separator: "/").last.map(String.init) ?? "unknown"
+        _ = Glibc.rename(path, "\(layout.corrupt)/\(name)")
+        list.append(.corrupt(path: path, reason: reason + "; moved to \(layout.corrupt)/\(name)"))
+    }
+
+    func listDirectory(_ path: String) throws(SpoolError) -> [String] {
+        guard let dir = opendir(path) else { throw SpoolError.fromErrno("opendir", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+import CLinux
+
+/// One epoll thread that wakes the tasks waiting for their sockets to become readable or writable.
+///
+/// Sockets stay non-blocking; a task that meets EAGAIN suspends in `wait(for:on:deadline:)` until epoll
+/// reports the descriptor ready. Registrations are one-shot so a readiness event is delivered to exactly one
+/// waiter. Deadlines are checked on a coarse tick (a quarter second), which is plenty for SMTP timeouts and
+/// keeps the loop O(ready descriptors) rather than O(sessions).
+public final class EventLoop: Sendable {
+    /// Which readiness a task waits for.
+    public enum Interest: Sendable { case readable, writable }
+
+    /// The process-wide loop; one thread serves every socket, as the machine has few cores.
+    public static let shared = EventLoop()
+
+    private struct Waiter {
+        var id: UInt64
+        var deadline: ContinuousClock.Instant?
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct Registration {
+        var read: Waiter?
+        var write: Waiter?
+        var inEpoll = false
+    }
+
+    private struct State {
+        var registrations: [Int32: Registration] = [:]
+        var nextWaiterID: UInt64 = 0
+    }
+
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    private let state = Mutex(State())
+    private static let tick = Duration.milliseconds(250)
+
+    private init() {
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wakeFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        precondition(epollFD >= 0 && wakeFD >= 0, "epoll/eventfd unavailable")
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue
+        event.data.fd = wakeFD
+        epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event)
+        let thread = EventLoopThread(loop: self)
+        thread.start()
+    }
+
+    /// Suspends until `fd` is ready for `interest`, the deadline passes (`TransportError.timedOut`), the
+    /// descriptor is released (`.closed`) or the task is cancelled (`.cancelled`).
+    public func wait(for interest: Interest, on fd: Int32, deadline: ContinuousClock.Instant?) async throws {
+        let id = state.withLock { s -> UInt64 in
+            s.nextWaiterID += 1
+            return s.nextWaiterID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let cancelled = Task.isCancelled
+                let failure: (any Error)? = state.withLock { s -> (any Error)? in
+                    if cancelled { return TransportError.cancelled }
+                    var registration = s.registrations[fd] ?? Registration()
+                    let waiter = Waiter(id: id, deadline: deadline, continuation: continuation)
+                    switch interest {
+                    case .readable: registration.read = waiter
+                    case .writable: registration.write = waiter
+                    }
+                    if let error = arm(fd, &registration) { return error }
+                    s.registrations[fd] = registration
+                    return nil
+                }
+                if let failure { continuation.resume(throwing: failure) }
+            }
+        } onCancel: {
+            resume(fd: fd, waiterID: id, with: TransportError.cancelled)
+        }
+    }
+
+    /// Forgets `fd` before it is closed, failing any waiter with `.closed`, so a reused number starts clean.
+    public func release(_ fd: Int32) {
+        let waiters = state.withLock { s -> [Waiter] in
+            guard let registration = s.registrations.removeValue(forKey: fd) else { return [] }
+            if registration.inEpoll { epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil) }
+            return [registration.read, registration.write].compactMap { $0 }
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: TransportError.closed) }
+    }
+
+    /// (Re)arms the one-shot registration for whatever is still awaited. Called with the lock held.
+    private func arm(_ fd: Int32, _ registration: inout Registration) -> TransportError? {
+        var mask: UInt32 = EPOLLONESHOT.rawValue | EPOLLRDHUP.rawValue
+        if registration.read != nil { mask |= EPOLLIN.rawValue }
+        if registration.write != nil { mask |= EPOLLOUT.rawValue }
+        var event = epoll_event()
+        event.events = mask
+        event.data.fd = fd
+        if registration.inEpoll {
+            if epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) == 0 { return nil }
+        }
+        if epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) == 0 {
+            registration.inEpoll = true
+            return nil
+        }
+        if errno == EEXIST, epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event) == 0 {
+            registration.inEpoll = true
+            return nil
+        }
+        return TransportError.lastError("epoll_ctl")
+    }
+
+    private func resume(fd: Int32, waiterID: UInt64, with error: any Error) {
+        let waiter = state.withLock { s -> Waiter? in
+            guard var registration = s.registrations[fd] else { return nil }
+            var found: Waiter?
+            if registration.read?.id == waiterID { found = registration.read; registration.read = nil }
+            if registration.write?.id == waiterID { found = registration.write; registration.write = nil }
+            s.registrations[fd] = registration
+            return found
+        }
+        waiter?.continuation.resume(throwing: error)
+    }
+
+    /// The loop body, run forever on the dedicated thread.
+    fileprivate func run() {
+        let capacity = 256
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        var nextTimeoutScan = ContinuousClock.now + EventLoop.tick
+        while true {
+            let count = epoll_wait(epollFD, events, Int32(capacity), 250)
+            if count < 0, errno != EINTR { fatalError("epoll_wait: \(errno)") }
+            var ready: [(CheckedContinuation<Void, any Error>, (any Error)?)] = []
+            state.withLock { s in
+                for i in 0..<Int(max(count, 0)) {
+                    let fd = events[i].data.fd
+                    if fd == wakeFD { continue }
+                    guard var registration = s.registrations[fd] else { continue }
+                    let flags = events[i].events
+                    let failed = flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0
+                    if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 || failed, let waiter = registration.read {
+                        ready.append((waiter.continuation, nil))
+                        registration.read = nil
+                    }
+                    if flags & EPOLLOUT.rawValue != 0 || failed, let waiter = registration.write {
+                        ready.append((waiter.continuation, nil))
+                        registration.write = nil
+                    }
+                    if registration.read != nil || registration.write != nil {
+                        _ = arm(fd, &registration)
+                    }
+                    s.registrations[fd] = registration
+                }
+                let now = ContinuousClock.now
+                if now >= nextTimeoutScan {
+                    nextTimeoutScan = now + EventLoop.tick
+                    for (fd, var registration) in s.registrations {
+                        var changed = false
+                        if let w = registration.read, let d = w.deadline, d <= now {
+                            ready.append((w.continuation, TransportError.timedOut))
+                            registration.read = nil
+                            changed = true
+                        }
+                        if let w = registration.write, let d = w.deadline, d <= now {
+                            ready.append((w.continuation, TransportError.timedOut))
+                            registration.write = nil
+                            changed = true
+                        }
+                        if changed { s.registrations[fd] = registration }
+                    }
+                }
+            }
+            for (continuation, error) in ready {
+                if let error { continuation.resume(throwing: error) } else { continuation.resume() }
+            }
+        }
+    }
+}
+
+/// The pthread that runs `EventLoop.run`; kept separate so the loop type has no thread plumbing.
+private final class EventLoopThread: Sendable {
+    let loop: EventLoop
+    init(loop: EventLoop) { self.loop = loop }
+
+    func start() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { raw in
+            let me = Unmanaged<EventLoopThread>.fromOpaque(raw!).takeRetainedValue()
+            me.loop.run()
+            return nil
+        }, box)
+        precondition(result == 0, "cannot start the event loop thread")
+        pthread_detach(thread)
+    }
+}

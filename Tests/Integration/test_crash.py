@@ -1,0 +1,177 @@
+"""Durability: a 250 is a promise. kill -9 at a random instant loses no acknowledged message, and
+a restart on the same spool delivers each of them to the outbox exactly once, intact.
+Also: SIGTERM stops accepting, lets the session in flight finish and exits 0.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from relayd_harness import outbox_files, read_outbox_message
+from smtp_wire import SMTPWire, dot_stuff
+
+SENDERS = 8
+MARKER = re.compile(rb"^X-Test-Marker: (\S+)\r$", re.M)
+
+
+class Sender(threading.Thread):
+    """Sends messages over one connection after another until told to stop or relayd dies.
+    Records every message it sent and the queue id of each one that got 250."""
+
+    def __init__(self, relay, name: str, rng: random.Random, stop: threading.Event):
+        super().__init__(daemon=True)
+        self.relay, self.tag, self.stop = relay, name, stop
+        self.rng = random.Random(rng.random())
+        self.sent: dict[str, bytes] = {}  # marker -> message
+        self.acked: dict[str, str] = {}  # marker -> queue id
+        self.errors: list[str] = []
+
+    def message(self, marker: str) -> bytes:
+        filler = "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyz0123456789 ") for _ in range(70))
+        lines = [f"{marker} line {i} {filler}" for i in range(self.rng.randint(1, 300))]
+        head = (
+            f"From: <{self.tag}@example.com>\r\nTo: <sink@example.com>\r\nSubject: crash test {marker}\r\n"
+            f"Message-ID: <{marker}@test.example>\r\nX-Test-Marker: {marker}\r\n\r\n"
+        )
+        return (head + "\r\n".join(lines) + "\r\n.starts with a dot\r\n").encode()
+
+    def run(self) -> None:
+        n = 0
+        while not self.stop.is_set():
+            try:
+                c = SMTPWire(self.relay.host, self.relay.port, timeout=10)
+            except OSError:
+                return  # relayd is gone
+            try:
+                c.start(self.tag)
+                for _ in range(self.rng.randint(1, 20)):
+                    if self.stop.is_set():
+                        break
+                    marker = f"{self.tag}-{n}"
+                    n += 1
+                    data = self.message(marker)
+                    self.sent[marker] = data
+                    r = c.send_message(f"{self.tag}@example.com", ["sink@example.com"], data)
+                    if r.code == 250:
+                        self.acked[marker] = r.queue_id
+                    else:
+                        self.errors.append(f"{marker}: {r}")
+                c.cmd("QUIT")
+            except (OSError, TimeoutError, Exception) as e:  # the kill cuts sessions at any point
+                if self.stop.is_set() or self.relay.proc.poll() is not None:
+                    return
+                self.errors.append(f"{type(e).__name__}: {e}")
+                return
+            finally:
+                c.close()
+
+
+def collect_outbox(outbox) -> dict[str, list[tuple[str, bytes]]]:
+    """marker -> [(queue id, message)] for every file in the outbox."""
+    found: dict[str, list[tuple[str, bytes]]] = {}
+    for path in outbox_files(outbox):
+        _, msg = read_outbox_message(path)
+        m = MARKER.search(msg)
+        assert m, f"{path.name} has no X-Test-Marker: {msg[:200]!r}"
+        found.setdefault(m.group(1).decode(), []).append((path.stem, msg))
+    return found
+
+
+@pytest.mark.parametrize("round_no", [1, 2, 3])
+def test_kill_9_loses_no_acknowledged_message(relay, round_no):
+    seed = int(os.environ.get("CRASH_SEED", time.time_ns())) + round_no
+    rng = random.Random(seed)
+    kill_after = rng.uniform(0.3, 3.0)
+    print(f"seed={seed} kill_after={kill_after:.2f}s")
+
+    stop = threading.Event()
+    senders = [Sender(relay, f"r{round_no}s{i}", rng, stop) for i in range(SENDERS)]
+    for s in senders:
+        s.start()
+    time.sleep(kill_after)
+    relay.kill9()
+    stop.set()
+    for s in senders:
+        s.join(30)
+        assert not s.is_alive(), "a sender hung after the kill"
+
+    sent = {m: d for s in senders for m, d in s.sent.items()}
+    acked = {m: q for s in senders for m, q in s.acked.items()}
+    errors = [e for s in senders for e in s.errors]
+    assert not errors, f"unexpected replies before the kill (seed {seed}): {errors[:5]}"
+    assert acked, f"no message was acknowledged in {kill_after:.2f}s (seed {seed})"
+
+    relay.start()  # same config: same spool, outbox and port
+    deadline = time.monotonic() + 60
+    while True:
+        found = collect_outbox(relay.outbox)
+        if set(acked) <= set(found) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # anything still in flight would show up now, e.g. as a duplicate
+    found = collect_outbox(relay.outbox)
+
+    missing = sorted(set(acked) - set(found))
+    assert not missing, f"{len(missing)} of {len(acked)} acknowledged messages lost (seed {seed}): {missing[:10]}"
+    unknown = sorted(set(found) - set(sent))
+    assert not unknown, f"messages nobody sent: {unknown[:10]}"
+    for marker, copies in found.items():
+        assert len(copies) == 1, f"{marker} delivered {len(copies)} times: {[q for q, _ in copies]} (seed {seed})"
+        qid, msg = copies[0]
+        assert msg == sent[marker], f"{marker} ({qid}) is not intact (seed {seed})"
+        if marker in acked:
+            assert qid == acked[marker], f"{marker} was acknowledged as {acked[marker]} but delivered as {qid}"
+    print(f"acked={len(acked)} sent={len(sent)} delivered={len(found)}")
+
+
+def test_sigterm_lets_the_session_in_flight_finish_and_exits_0(relay):
+    c = SMTPWire(relay.host, relay.port)
+    try:
+        c.start()
+        assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+        assert c.cmd("RCPT TO:<b@example.com>").code == 250
+        assert c.cmd("DATA").code == 354
+        data = b"Subject: in flight\r\n\r\nfirst half\r\n"
+        c.send(data)
+        relay.proc.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+
+        # stops accepting: a new connection is refused, or greeted with 421 and closed
+        try:
+            with socket.create_connection((relay.host, relay.port), timeout=5) as s:
+                s.settimeout(5)
+                try:
+                    first = s.recv(100)
+                except (socket.timeout, ConnectionResetError):
+                    first = b""
+                assert first == b"" or first.startswith(b"421"), f"new connection served while stopping: {first!r}"
+        except ConnectionRefusedError:
+            pass
+
+        more = b"second half\r\n"
+        c.send(dot_stuff(more) + b".\r\n")
+        r = c.reply()
+        assert r.status == "250 2.0.0", f"the message in flight must be finished: {r}"
+        try:
+            c.cmd("QUIT")
+        except (OSError, Exception):
+            pass
+    finally:
+        c.close()
+    try:
+        code = relay.proc.wait(20)
+    except Exception:
+        pytest.fail("relayd did not exit within 20 s of SIGTERM once its session ended")
+    assert code == 0, f"relayd exited {code} after SIGTERM"
+
+    relay.start()
+    [path] = relay.wait_for_outbox(1)
+    assert read_outbox_message(path)[1] == data + more

@@ -1,0 +1,64 @@
+import Testing
+import Transport
+@testable import RelayConfiguration
+
+@Suite struct DefaultsTests {
+    @Test func defaultsMatchTheDocumentedContract() {
+        let settings = RelaySettings.defaults(hostname: "mx.test")
+        #expect(settings.hostname == "mx.test")
+        #expect(settings.log == LogSettings(format: .logfmt, level: .info))
+        #expect(settings.listen.smtp == [ListenAddress(host: "127.0.0.1", port: 2525)])
+        #expect(settings.listen.admin == ListenAddress(host: "127.0.0.1", port: 9025))
+        #expect(settings.listen.control == "./var/run/relay.sock")
+        #expect(settings.spool.path == "./var/spool")
+        #expect(settings.outbox.path == "./var/outbox")
+        #expect(settings.inbound.allowedNetworks.map(\.description)
+            == ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"])
+        #expect(settings.inbound.maxMessageSize == 10_485_760)
+        #expect(settings.inbound.maxRecipients == 100)
+        #expect(settings.inbound.maxConnections == 1000)
+        #expect(settings.inbound.commandTimeout == .seconds(300))
+        #expect(settings.inbound.dataTimeout == .seconds(600))
+        #expect(settings.upstream == UpstreamSettings(
+            host: "", port: 587, tls: .starttls, verifyCertificate: true, caFile: "",
+            username: "", password: "", passwordFile: "", connections: 4))
+        #expect(settings.retry == RetrySettings(
+            first: .seconds(60), max: .seconds(3600), multiplier: 2, jitter: 0.2, lifetime: .seconds(432_000)))
+        #expect(settings.bounces == .dsn)
+    }
+
+    @Test func loadingWithoutFileOrVariablesGivesTheDefaults() throws {
+        let settings = try RelaySettings.load(configFile: nil, environment: ["HOME": "/root"], defaultHostname: "mx.test")
+        #expect(settings == RelaySettings.defaults(hostname: "mx.test"))
+    }
+
+    @Test func devConfigFileMirrorsTheDefaults() throws {
+        let settings = try RelaySettings.load(
+            configFile: repositoryRoot + "/config/relay.dev.yaml", environment: [:], defaultHostname: "unused.invalid")
+        #expect(settings == RelaySettings.defaults(hostname: "relay.dev.localhost"))
+    }
+
+    @Test func anEmptyFileMeansAllDefaults() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("empty.yaml", "# nothing configured yet\n")
+        let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        #expect(settings == RelaySettings.defaults(hostname: "mx.test"))
+    }
+
+    @Test func redactedDescriptionIsAConfigFileThatLoadsBackToTheSameSettings() throws {
+        let dir = try TemporaryDirectory()
+        var original = RelaySettings.defaults(hostname: "mx.test")
+        original.listen.admin = nil
+        original.listen.smtp.append(ListenAddress(host: "::", port: 25))
+        original.inbound.maxMessageSize = 25_000_000
+        original.retry.first = .seconds(90)
+        // Quotes and a backslash in a path must survive the YAML quoting.
+        original.upstream.caFile = try dir.write("ca \"bundle\" \\ 1.pem", "")
+        let file = try dir.write("rendered.yaml", original.redactedDescription)
+        let reloaded = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "other.test")
+        #expect(reloaded == original)
+        #expect(original.redactedDescription.contains("admin: \"\""))
+        #expect(original.redactedDescription.contains("max_message_size: 25000000"))
+        #expect(original.redactedDescription.contains("first: 1m30s"))
+    }
+}

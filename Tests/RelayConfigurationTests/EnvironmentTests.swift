@@ -1,0 +1,123 @@
+import Testing
+import Transport
+@testable import RelayConfiguration
+
+@Suite struct EnvironmentTests {
+    @Test func variablesOverrideTheFile() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", """
+            hostname: from-file.example.com
+            listen: { smtp: ["127.0.0.1:2525"] }
+            upstream: { host: file.example.com, port: 2525 }
+            inbound: { max_message_size: 1MiB }
+            """)
+        let settings = try RelaySettings.load(configFile: file, environment: [
+            "RELAY_HOSTNAME": "from-env.example.com",
+            "RELAY_UPSTREAM_HOST": "env.example.com",
+            "RELAY_INBOUND_MAX_MESSAGE_SIZE": "20MiB",
+            "RELAY_LISTEN_SMTP": "0.0.0.0:25, [::]:25",
+        ], defaultHostname: "default.test")
+        #expect(settings.hostname == "from-env.example.com")
+        #expect(settings.upstream.host == "env.example.com")
+        #expect(settings.upstream.port == 2525, "keys not in the environment still come from the file")
+        #expect(settings.inbound.maxMessageSize == 20 << 20)
+        #expect(settings.listen.smtp == [ListenAddress(host: "0.0.0.0", port: 25), ListenAddress(host: "::", port: 25)])
+    }
+
+    @Test func everyKeyCanBeSetFromTheEnvironment() throws {
+        let dir = try TemporaryDirectory()
+        let secret = try dir.write("secret", "pw\n")
+        let environment = [
+            "RELAY_HOSTNAME": "env.example.com",
+            "RELAY_LOG_FORMAT": "json",
+            "RELAY_LOG_LEVEL": "warning",
+            "RELAY_LISTEN_SMTP": "0.0.0.0:2525",
+            "RELAY_LISTEN_ADMIN": "",
+            "RELAY_LISTEN_CONTROL": "/run/r.sock",
+            "RELAY_SPOOL_PATH": "/s",
+            "RELAY_OUTBOX_PATH": "/o",
+            "RELAY_INBOUND_ALLOWED_NETWORKS": "10.0.0.0/8,::1",
+            "RELAY_INBOUND_MAX_MESSAGE_SIZE": "512KiB",
+            "RELAY_INBOUND_MAX_RECIPIENTS": "7",
+            "RELAY_INBOUND_MAX_CONNECTIONS": "9",
+            "RELAY_INBOUND_COMMAND_TIMEOUT": "30s",
+            "RELAY_INBOUND_DATA_TIMEOUT": "2m",
+            "RELAY_UPSTREAM_HOST": "up.example.com",
+            "RELAY_UPSTREAM_PORT": "2587",
+            "RELAY_UPSTREAM_TLS": "none",
+            "RELAY_UPSTREAM_VERIFY_CERTIFICATE": "false",
+            "RELAY_UPSTREAM_CA_FILE": secret,
+            "RELAY_UPSTREAM_USERNAME": "u",
+            "RELAY_UPSTREAM_PASSWORD_FILE": secret,
+            "RELAY_UPSTREAM_CONNECTIONS": "2",
+            "RELAY_RETRY_FIRST": "250ms",
+            "RELAY_RETRY_MAX": "10m",
+            "RELAY_RETRY_MULTIPLIER": "3",
+            "RELAY_RETRY_JITTER": "0",
+            "RELAY_RETRY_LIFETIME": "1d",
+            "RELAY_BOUNCES": "none",
+        ]
+        let settings = try RelaySettings.load(configFile: nil, environment: environment, defaultHostname: "d.test")
+        let expected = RelaySettings(
+            hostname: "env.example.com",
+            log: LogSettings(format: .json, level: .warning),
+            listen: ListenSettings(smtp: [ListenAddress(host: "0.0.0.0", port: 2525)], admin: nil, control: "/run/r.sock"),
+            spool: SpoolSettings(path: "/s"),
+            outbox: OutboxSettings(path: "/o"),
+            inbound: InboundSettings(
+                allowedNetworks: [IPNetwork("10.0.0.0/8")!, IPNetwork("::1/128")!], maxMessageSize: 524_288,
+                maxRecipients: 7, maxConnections: 9, commandTimeout: .seconds(30), dataTimeout: .seconds(120)),
+            upstream: UpstreamSettings(
+                host: "up.example.com", port: 2587, tls: .none, verifyCertificate: false, caFile: secret,
+                username: "u", password: "pw", passwordFile: secret, connections: 2),
+            retry: RetrySettings(first: .milliseconds(250), max: .seconds(600), multiplier: 3, jitter: 0,
+                                 lifetime: .seconds(86_400)),
+            bounces: BounceMode.none)
+        #expect(settings == expected)
+        // The table above must cover every key, or this test silently stops testing new ones.
+        #expect(Set(environment.keys) == Set(SettingKey.allCases.map(\.environmentName)).subtracting(["RELAY_UPSTREAM_PASSWORD"]))
+    }
+
+    @Test func passwordCanComeFromTheEnvironment() throws {
+        let settings = try RelaySettings.load(
+            configFile: nil, environment: ["RELAY_UPSTREAM_USERNAME": "u", "RELAY_UPSTREAM_PASSWORD": "p"],
+            defaultHostname: "mx.test")
+        #expect(settings.upstream.password == "p")
+    }
+
+    @Test func launcherVariablesAndForeignVariablesAreIgnored() throws {
+        let settings = try RelaySettings.load(configFile: nil, environment: [
+            "RELAY_CONFIG": "/etc/relay/relay.yaml",
+            "RELAY_CONTROL_SOCKET": "/run/x.sock",
+            "PATH": "/usr/bin",
+            "UPSTREAM_HOST": "not-ours.example.com",
+            "relay_upstream_host": "lowercase.example.com",
+        ], defaultHostname: "mx.test")
+        #expect(settings == RelaySettings.defaults(hostname: "mx.test"))
+    }
+
+    @Test func aMistypedVariableIsAnErrorWithASuggestion() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: nil, environment: ["RELAY_UPSTREAM_HOTS": "x"], defaultHostname: "mx.test")
+        }
+        #expect(error?.description
+            == "environment variable RELAY_UPSTREAM_HOTS: is not a configuration variable (did you mean RELAY_UPSTREAM_HOST?)")
+    }
+
+    @Test func aBadValueNamesTheVariableAndTheKey() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: nil, environment: ["RELAY_UPSTREAM_PORT": "70000"], defaultHostname: "mx.test")
+        }
+        #expect(error?.description == "environment variable RELAY_UPSTREAM_PORT: upstream.port: 70000 is not a port (1-65535)")
+    }
+
+    @Test func anEmptyListVariableIsAnEmptyList() throws {
+        let settings = try RelaySettings.load(
+            configFile: nil, environment: ["RELAY_INBOUND_ALLOWED_NETWORKS": ""], defaultHostname: "mx.test")
+        #expect(settings.inbound.allowedNetworks.isEmpty)
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: nil, environment: ["RELAY_LISTEN_SMTP": ""], defaultHostname: "mx.test")
+        }
+        #expect(error?.key == "listen.smtp")
+    }
+}

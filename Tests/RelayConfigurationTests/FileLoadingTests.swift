@@ -1,0 +1,104 @@
+import Testing
+import Transport
+@testable import RelayConfiguration
+
+@Suite struct FileLoadingTests {
+    static let fullFile = """
+        # every key set to something other than its default
+        hostname: relay.example.com
+        log: { format: json, level: debug }
+        listen:
+          smtp: ["0.0.0.0:2525", "[::]:2526"]
+          admin: "127.0.0.1:9100"
+          control: /run/relay/relay.sock
+        spool: { path: /var/spool/relay }
+        outbox: { path: /var/outbox }
+        inbound:
+          allowed_networks: [10.1.0.0/16, "fd00::/8", 192.0.2.7]
+          max_message_size: 25MB
+          max_recipients: 50
+          max_connections: 200
+          command_timeout: 90s
+          data_timeout: 15m
+        upstream:
+          host: smtp-relay.brevo.com
+          port: 465
+          tls: implicit
+          verify_certificate: false
+          ca_file: ""
+          username: user@example.com
+          password: s3cret
+          password_file: ""
+          connections: 8
+        retry: { first: 30s, max: 2h, multiplier: 1.5, jitter: 0.1, lifetime: 3d }
+        bounces: none
+        """
+
+    @Test func aFullFileParsesIntoTheExpectedSettings() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", Self.fullFile)
+        let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "ignored.test")
+        let expected = RelaySettings(
+            hostname: "relay.example.com",
+            log: LogSettings(format: .json, level: .debug),
+            listen: ListenSettings(
+                smtp: [ListenAddress(host: "0.0.0.0", port: 2525), ListenAddress(host: "::", port: 2526)],
+                admin: ListenAddress(host: "127.0.0.1", port: 9100),
+                control: "/run/relay/relay.sock"),
+            spool: SpoolSettings(path: "/var/spool/relay"),
+            outbox: OutboxSettings(path: "/var/outbox"),
+            inbound: InboundSettings(
+                allowedNetworks: [IPNetwork("10.1.0.0/16")!, IPNetwork("fd00::/8")!, IPNetwork("192.0.2.7/32")!],
+                maxMessageSize: 25_000_000, maxRecipients: 50, maxConnections: 200,
+                commandTimeout: .seconds(90), dataTimeout: .seconds(900)),
+            upstream: UpstreamSettings(
+                host: "smtp-relay.brevo.com", port: 465, tls: .implicit, verifyCertificate: false, caFile: "",
+                username: "user@example.com", password: "s3cret", passwordFile: "", connections: 8),
+            retry: RetrySettings(first: .seconds(30), max: .seconds(7200), multiplier: 1.5, jitter: 0.1,
+                                 lifetime: .seconds(3 * 86_400)),
+            bounces: BounceMode.none)
+        #expect(settings == expected)
+    }
+
+    @Test func keysLeftOutOfTheFileKeepTheirDefaults() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", "upstream:\n  host: mail.example.net\nretry:\n  max: 2h\n")
+        let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        var expected = RelaySettings.defaults(hostname: "mx.test")
+        expected.upstream.host = "mail.example.net"
+        expected.retry.max = .seconds(7200)
+        #expect(settings == expected)
+    }
+
+    @Test func emptyAdminAddressDisablesTheAdminListener() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", "listen:\n  admin: \"\"\n")
+        let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        #expect(settings.listen.admin == nil)
+    }
+
+    @Test func productionExampleLoadsWithItsSecretMountedElsewhere() throws {
+        let dir = try TemporaryDirectory()
+        let secret = try dir.write("upstream-password", "xsmtpsib-key\n")
+        let settings = try RelaySettings.load(
+            configFile: repositoryRoot + "/config/relay.yaml",
+            environment: ["RELAY_UPSTREAM_PASSWORD_FILE": secret], defaultHostname: "unused.invalid")
+        #expect(settings.upstream.host == "smtp-relay.brevo.com")
+        #expect(settings.upstream.port == 587)
+        #expect(settings.upstream.tls == .starttls)
+        #expect(settings.upstream.password == "xsmtpsib-key")
+        #expect(settings.listen.smtp == [ListenAddress(host: "0.0.0.0", port: 2525)])
+        #expect(settings.listen.admin == ListenAddress(host: "0.0.0.0", port: 9025))
+        #expect(settings.listen.control == "/var/run/relay/relay.sock")
+        #expect(settings.spool.path == "/var/spool/relay")
+    }
+
+    @Test func productionExampleWithoutItsSecretNamesThePasswordFile() throws {
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(
+                configFile: repositoryRoot + "/config/relay.yaml", environment: [:], defaultHostname: "unused.invalid")
+        }
+        #expect(error?.key == "upstream.password_file")
+        #expect(error?.description.contains("/etc/relay/secrets/upstream-password") == true)
+    }
+}
