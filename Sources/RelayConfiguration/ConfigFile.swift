@@ -48,6 +48,9 @@ struct ConfigFile {
              .composer(let context, let problem, let mark, _):
             let during = context.map { "\($0.text) " } ?? ""
             return "line \(mark.line), column \(mark.column): \(during)\(problem)"
+        case .duplicatedKeysInMapping(let duplicates, _):
+            // Yams' mark here is the start of the enclosing mapping, which would point at the wrong line.
+            return "\(duplicates.sorted().joined(separator: ", ")) appears more than once in the same mapping"
         default:
             return String(describing: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
         }

@@ -3,7 +3,7 @@ import Yams
 /// Checks a config file's keys and shapes before any value is read, so a typo is an error rather than a
 /// silently ignored line (swift-configuration only answers the keys it is asked for).
 enum ConfigFileLayout {
-    /// The known keys present in the document; throws on unknown keys, duplicates and wrong shapes.
+    /// The known keys present in the document; throws on unknown keys and wrong shapes (Yams rejects duplicates).
     static func keys(in root: Node?, file: String) throws(ConfigurationError) -> Set<SettingKey> {
         // An empty (or all-comment) file means "all defaults".
         guard let root else { return [] }
@@ -21,7 +21,6 @@ enum ConfigFileLayout {
     private static func walk(
         _ mapping: Node.Mapping, prefix: String?, file: String, into found: inout Set<SettingKey>
     ) throws(ConfigurationError) {
-        var seen: Set<String> = []
         for (keyNode, value) in mapping {
             guard case .scalar(let name) = keyNode else {
                 throw ConfigurationError(file: file, key: prefix ?? "", problem: "keys must be plain words")
@@ -30,7 +29,6 @@ enum ConfigFileLayout {
             func fail(_ problem: String) -> ConfigurationError {
                 ConfigurationError(file: file, key: path, problem: problem)
             }
-            guard seen.insert(name.string).inserted else { throw fail("appears twice; keep only one") }
             if prefix == nil, SettingKey.sections.contains(path) {
                 // A section with every key commented out (`upstream:` alone) is an empty mapping, not a mistake.
                 if case .scalar = value, isNull(value) { continue }

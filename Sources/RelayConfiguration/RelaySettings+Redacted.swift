@@ -38,8 +38,8 @@ extension RelaySettings {
             retry:
               first: \(retry.first.configText)
               max: \(retry.max.configText)
-              multiplier: \(retry.multiplier)
-              jitter: \(retry.jitter)
+              multiplier: \(Self.number(retry.multiplier))
+              jitter: \(Self.number(retry.jitter))
               lifetime: \(retry.lifetime.configText)
             bounces: \(bounces.rawValue)
 
@@ -49,6 +49,11 @@ extension RelaySettings {
     /// A password read from password_file shows as "" so the rendering stays a valid file (both set is an error).
     private var maskedPassword: String {
         upstream.password.isEmpty || !upstream.passwordFile.isEmpty ? "" : "<redacted>"
+    }
+
+    /// `2` rather than Swift's `2.0`, matching how the documentation writes multipliers.
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 
     /// A YAML double-quoted scalar; also valid JSON, so log pipelines can read it.

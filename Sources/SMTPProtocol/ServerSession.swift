@@ -65,6 +65,17 @@ public struct ServerSession: Sendable {
     /// The name the client gave in HELO/EHLO, for the Received: header and logs.
     public var clientName: String? { heloName }
 
+    /// Whether the client greeted with EHLO (the Received: header says ESMTP then).
+    public private(set) var usedEHLO = false
+
+    /// The transaction whose data is being received or committed, if any.
+    public var transaction: MailTransaction? {
+        switch phase {
+        case .transaction(let t), .receivingData(let t), .committing(let t): return t
+        case .fresh, .idle, .closed: return nil
+        }
+    }
+
     public var isClosed: Bool {
         if case .closed = phase { return true }
         return false
@@ -102,10 +113,12 @@ public struct ServerSession: Sendable {
         switch command {
         case .helo(let domain):
             heloName = domain
+            usedEHLO = false
             phase = .idle
             return [.send(SMTPReply(250, nil, configuration.hostname))]
         case .ehlo(let domain):
             heloName = domain
+            usedEHLO = true
             phase = .idle
             return [.send(SMTPReply(250, nil, lines: [
                 configuration.hostname,

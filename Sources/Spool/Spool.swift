@@ -94,3 +94,22 @@ public final class Spool: Sendable {
         try await io.run(body)
     }
 }
+
+extension Spool {
+    /// The delivery state recorded for `id`, or nil before the first recorded attempt.
+    public func loadState(_ id: QueueID) async throws(SpoolError) -> DeliveryState? {
+        let path = layout.statePath(id)
+        return try await io.run { () throws(SpoolError) -> DeliveryState? in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                if errno == ENOENT { return nil }
+                throw SpoolError.fromErrno("open", path)
+            }
+            let file = POSIXFile(fd: fd, path: path)
+            defer { file.close() }
+            do { return try JSONDecoder().decode(DeliveryState.self, from: Data(try file.read())) } catch {
+                throw .corrupt(path: path, reason: "state does not decode: \(error)")
+            }
+        }
+    }
+}

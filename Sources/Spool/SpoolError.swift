@@ -11,7 +11,8 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
     case corrupt(path: String, reason: String)
     case notFound(QueueID)
 
-    static func fromErrno(_ operation: String, _ path: String, _ code: Int32 = errno) -> SpoolError {
+    /// The error for a failed system call on `path`, telling a full disk apart from other failures.
+    public static func fromErrno(_ operation: String, _ path: String, _ code: Int32 = errno) -> SpoolError {
         code == ENOSPC || code == EDQUOT ? .diskFull(operation: operation, path: path) : .io(operation: operation, path: path, errno: code)
     }
 

@@ -29,7 +29,8 @@ public struct SpoolLayout: Sendable {
         }
     }
 
-    static func makeDirectories(_ path: String) throws(SpoolError) {
+    /// Creates `path` and its missing parents (mode 0700); also for other layers' folders such as the outbox.
+    public static func makeDirectories(_ path: String) throws(SpoolError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component

@@ -28,11 +28,20 @@ public final class TCPConnection: @unchecked Sendable {
         into buffer: inout some RangeReplaceableCollection<UInt8>, maxBytes: Int = 16 * 1024,
         deadline: ContinuousClock.Instant?
     ) async throws -> Int {
+        try await read(maxBytes: maxBytes, deadline: deadline) { buffer.append(contentsOf: $0) }
+    }
+
+    /// Reads what is available (at most `maxBytes`) and hands it to `consume` without copying.
+    /// Returns the byte count, 0 at end of stream.
+    public func read(
+        maxBytes: Int = 16 * 1024, deadline: ContinuousClock.Instant?,
+        _ consume: (UnsafeBufferPointer<UInt8>) -> Void
+    ) async throws -> Int {
         while true {
             guard fd >= 0 else { throw TransportError.closed }
             let n = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxBytes) { scratch -> Int in
                 let n = Glibc.read(fd, scratch.baseAddress, maxBytes)
-                if n > 0 { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<n])) }
+                if n > 0 { consume(UnsafeBufferPointer(rebasing: scratch[0..<n])) }
                 return n
             }
             if n >= 0 { return n }

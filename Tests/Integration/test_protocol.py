@@ -145,14 +145,26 @@ def test_known_mail_parameters_are_accepted(relay, wire):
 def test_malformed_addresses(relay, wire):
     c = wire(relay)
     c.start()
-    for bad in ["MAIL FROM:<no-angle@example.com", "MAIL FROM:<a@b@c>", "MAIL FROM:<a b@example.com>",
-                "MAIL FROM:<@>"]:
+    for bad in ["MAIL FROM:<a@b@c>", "MAIL FROM:<a b@example.com>", "MAIL FROM:<@>", "MAIL FROM:<a@>"]:
         r = c.cmd(bad)
         assert r.status == "501 5.1.7", f"{bad!r} -> {r}"
     assert c.cmd("MAIL FROM:<a@example.com>").code == 250
-    for bad in ["RCPT TO:<b@example.com", "RCPT TO:<>", "RCPT TO:<b c@example.com>", "RCPT TO:<@@>"]:
+    for bad in ["RCPT TO:<>", "RCPT TO:<b c@example.com>", "RCPT TO:<@@>", "RCPT TO:<@example.com>"]:
         r = c.cmd(bad)
         assert r.status == "501 5.1.3", f"{bad!r} -> {r}"
+    assert c.cmd("RCPT TO:<b@example.com>").code == 250
+
+
+def test_unbalanced_angle_brackets_are_refused(relay, wire):
+    """A path without its closing '>' is refused with 501 (5.1.7/5.1.3 as for a bad address, or
+    5.5.4 as a command syntax error) and the session goes on."""
+    c = wire(relay)
+    c.start()
+    r = c.cmd("MAIL FROM:<a@example.com")
+    assert r.code == 501 and r.enhanced in ("5.1.7", "5.5.4"), r
+    assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+    r = c.cmd("RCPT TO:<b@example.com")
+    assert r.code == 501 and r.enhanced in ("5.1.3", "5.5.4"), r
     assert c.cmd("RCPT TO:<b@example.com>").code == 250
 
 

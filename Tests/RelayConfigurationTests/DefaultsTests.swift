@@ -60,5 +60,6 @@ import Transport
         #expect(original.redactedDescription.contains("admin: \"\""))
         #expect(original.redactedDescription.contains("max_message_size: 25000000"))
         #expect(original.redactedDescription.contains("first: 1m30s"))
+        #expect(original.redactedDescription.contains("multiplier: 2\n"))
     }
 }

@@ -39,13 +39,16 @@ func chunkings(count: Int, seed: UInt64, random: Int = 20) -> [[Int]] {
     return result
 }
 
+/// `DataDecoder.Findings` has no public initialiser; a fresh decoder's findings are the clean value.
+let noFindings = DataDecoder(sizeLimit: 0).findings
+
 /// What a `DataDecoder` produced for one input fed in chunks.
 struct Decoded: Equatable {
     var output: [UInt8] = []
     /// Bytes of the input the decoder used (up to and including the terminator).
     var consumed = 0
     var finished = false
-    var findings = DataDecoder.Findings()
+    var findings = noFindings
     /// False if a call that did not finish the message left bytes of its chunk unused.
     var usedWholeChunksUntilEnd = true
     /// The largest the output ever was after a chunk.

@@ -114,32 +114,39 @@ async def _one_message(port: int, seq: int, size: int, res: LatencyResult,
             pass
 
 
-async def _latency(port: int, messages: int, workers: int, size: int,
+async def _latency(port: int, messages: int, workers: int, size: int, rate: float,
                    connect_timeout: float, reply_timeout: float) -> LatencyResult:
     res = LatencyResult()
     counter = iter(range(messages))
+    t0 = time.perf_counter()
+
+    async def send(seq: int) -> None:
+        res.sent += 1
+        try:
+            await _one_message(port, seq, size, res, connect_timeout, reply_timeout)
+        except (OSError, SMTPError, asyncio.TimeoutError) as e:
+            res.errors.append(f"{type(e).__name__}: {e}")
 
     async def worker() -> None:
         for seq in counter:
-            res.sent += 1
-            try:
-                await _one_message(port, seq, size, res, connect_timeout, reply_timeout)
-            except (OSError, SMTPError, asyncio.TimeoutError) as e:
-                res.errors.append(f"{type(e).__name__}: {e}")
+            if rate > 0:  # open loop: message seq starts at seq/rate (or as soon as a worker is free)
+                await asyncio.sleep(max(0.0, t0 + seq / rate - time.perf_counter()))
+            await send(seq)
 
-    t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
     res.seconds = time.perf_counter() - t0
     return res
 
 
-def latency(port: int, messages: int, workers: int, size: int,
+def latency(port: int, messages: int, workers: int, size: int, rate: float = 0.0,
             connect_timeout: float = 5.0, reply_timeout: float = 20.0) -> LatencyResult:
-    """`workers` concurrent clients, each sending messages back to back, one connection per message.
+    """`workers` concurrent clients, one connection per message. With rate 0 each worker sends back to
+    back (closed loop, the server saturated); with rate R messages start R per second, at most
+    `workers` at once (open loop: latency at a given load rather than at saturation).
 
     Timeouts are Mastodon's (5 s to connect and greet, 20 s per reply); a timeout counts as an error.
     """
-    return asyncio.run(_latency(port, messages, workers, size, connect_timeout, reply_timeout))
+    return asyncio.run(_latency(port, messages, workers, size, rate, connect_timeout, reply_timeout))
 
 
 # -- idle sessions ----------------------------------------------------------------------------

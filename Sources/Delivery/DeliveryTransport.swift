@@ -1,0 +1,30 @@
+import Spool
+
+/// A message handed to a transport: what to send and to whom (only recipients still outstanding).
+public struct OutboundMessage: Sendable {
+    public var envelope: MessageEnvelope
+    /// The message as accepted, Received: header included.
+    public var body: [UInt8]
+    public var recipients: [String]
+
+    public init(envelope: MessageEnvelope, body: [UInt8], recipients: [String]) {
+        self.envelope = envelope
+        self.body = body
+        self.recipients = recipients
+    }
+}
+
+/// One recipient's result from one attempt, with the reply or reason an operator will read.
+public enum RecipientOutcome: Sendable, Equatable {
+    case delivered(String)
+    case deferred(String)
+    case failed(String)
+}
+
+/// Where delivery hands messages: the upstream smarthost, or the local outbox when none is configured.
+public protocol DeliveryTransport: Sendable {
+    /// A short name for logs (`outbox`, `upstream smtp-relay.brevo.com:587`).
+    var name: String { get }
+    /// Attempts one delivery; returns an outcome for every recipient in `message.recipients`.
+    func deliver(_ message: OutboundMessage) async -> [String: RecipientOutcome]
+}

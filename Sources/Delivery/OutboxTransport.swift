@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Spool
+
+/// Delivers into a local folder, one `<queue-id>.eml` per message: for development, tests and installs
+/// without an upstream. A file appears complete or not at all (written aside, then renamed), and is
+/// durable before the spool lets go of the message (group-synced like the spool).
+public final class OutboxTransport: DeliveryTransport {
+    public let directory: String
+    private let staging: String
+    private let commits: GroupCommitQueue
+
+    public var name: String { "outbox" }
+
+    public init(directory: String) throws(SpoolError) {
+        self.directory = directory
+        staging = directory + "/.tmp"
+        try SpoolLayout.makeDirectories(staging)
+        commits = try GroupCommitQueue(name: "outbox", syncPath: directory)
+    }
+
+    public func deliver(_ message: OutboundMessage) async -> [String: RecipientOutcome] {
+        let id = message.envelope.id
+        let staged = "\(staging)/\(id).eml"
+        let final = "\(directory)/\(id).eml"
+        let body = message.body
+        do {
+            try await commits.commit { () throws(SpoolError) in
+                let fd = open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw SpoolError.fromErrno("create", staged) }
+                defer { close(fd) }
+                var offset = 0
+                while offset < body.count {
+                    let n = body.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        let error = SpoolError.fromErrno("write", staged)
+                        unlink(staged)
+                        throw error
+                    }
+                    offset += n
+                }
+                guard rename(staged, final) == 0 else { throw SpoolError.fromErrno("rename", staged) }
+            }
+        } catch {
+            let reason = "outbox: \(error)"
+            return Dictionary(uniqueKeysWithValues: message.recipients.map { ($0, .deferred(reason)) })
+        }
+        return Dictionary(uniqueKeysWithValues: message.recipients.map { ($0, .delivered("250 2.0.0 written to \(final)")) })
+    }
+}

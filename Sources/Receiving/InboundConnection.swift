@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import SMTPProtocol
+import Spool
+import Transport
+
+/// Drives one client's `ServerSession` over its socket: frames input, performs actions, streams DATA into
+/// a spool receipt. All protocol decisions are the session's; this type only moves bytes.
+struct InboundConnection {
+    let connection: TCPConnection
+    let configuration: SMTPServerConfiguration
+    let spool: Spool
+    var logger: Logger
+
+    private var session: ServerSession
+    private var input = InputBuffer()
+    private var framer = CommandLineFramer()
+    private var output: [UInt8] = []
+    private var receipt: SpoolReceipt?
+
+    init(connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, logger: Logger) {
+        self.connection = connection
+        self.configuration = configuration
+        self.spool = spool
+        self.logger = logger
+        self.logger[metadataKey: "client"] = "\(connection.peer.host)"
+        session = ServerSession(configuration: .init(
+            hostname: configuration.hostname,
+            maxMessageSize: configuration.maxMessageSize,
+            maxRecipients: configuration.maxRecipients,
+            relayAllowed: configuration.policy.allowsRelay(from: connection.peer)))
+    }
+
+    /// Runs the session to its end. Never throws: every ending is logged here.
+    mutating func run() async {
+        logger.debug("connect")
+        do {
+            try await perform(session.handle(.connected))
+            while !session.isClosed {
+                while !session.isClosed, let event = framer.next(from: &input) {
+                    try await perform(session.handle(.input(event)))
+                }
+                try await flush()
+                if session.isClosed { break }
+                let deadline = ContinuousClock.now + configuration.commandTimeout
+                let n: Int
+                do {
+                    n = try await connection.read(deadline: deadline) { input.append($0) }
+                } catch TransportError.timedOut {
+                    logger.info("timeout", metadata: ["phase": "command"])
+                    try await perform(session.handle(.timedOut))
+                    try await flush()
+                    break
+                }
+                if n == 0 {
+                    logger.debug("client closed the connection")
+                    break
+                }
+            }
+        } catch TransportError.cancelled {
+            output.append(contentsOf: SMTPReply(421, .init(4, 3, 2), "\(configuration.hostname) Service shutting down").wireBytes)
+            connection.writeWithoutWaiting(output)
+            logger.info("session ended by shutdown")
+        } catch {
+            logger.info("session ended", metadata: ["reason": "\(error)"])
+        }
+        if let receipt { await receipt.abandon() }
+        connection.close()
+        logger.debug("disconnect")
+    }
+
+    private mutating func perform(_ actions: [ServerSession.Action]) async throws {
+        for action in actions {
+            switch action {
+            case .send(let reply):
+                output.append(contentsOf: reply.wireBytes)
+            case .receiveData(let sizeLimit):
+                try await flush()
+                try await receiveData(sizeLimit: sizeLimit)
+            case .commit(let transaction, _):
+                try await commit(transaction)
+            case .close:
+                try await flush()
+                connection.close()
+            }
+        }
+    }
+
+    private mutating func flush() async throws {
+        guard !output.isEmpty, connection.isOpen else { return }
+        let bytes = output
+        output.removeAll(keepingCapacity: true)
+        try await connection.write(bytes, deadline: ContinuousClock.now + configuration.commandTimeout)
+    }
+
+    /// Streams the message into a receipt until CRLF.CRLF, then lets the session judge it.
+    private mutating func receiveData(sizeLimit: Int) async throws {
+        guard let transaction = session.transaction else { return }
+        let receipt = spool.beginReceipt(
+            sender: transaction.sender.address,
+            recipients: transaction.recipients.map(\.description),
+            clientAddress: connection.peer.host,
+            clientName: session.clientName ?? "",
+            eightBitMIME: transaction.parameters.body == .eightBitMIME,
+            smtputf8: transaction.parameters.smtputf8)
+        self.receipt = receipt
+        logger[metadataKey: "id"] = "\(receipt.id)"
+        let protocolName = transaction.parameters.smtputf8 ? "UTF8SMTP" : (session.usedEHLO ? "ESMTP" : "SMTP")
+        try await receipt.append(ReceivedHeader.make(
+            clientName: session.clientName ?? "", clientAddress: connection.peer.host,
+            hostname: configuration.hostname, protocolName: protocolName, queueID: receipt.id.rawValue,
+            recipients: transaction.recipients.map(\.description), date: time(nil)))
+
+        var decoder = DataDecoder(sizeLimit: sizeLimit)
+        var chunk: [UInt8] = []
+        while true {
+            if !input.isEmpty {
+                let used = decoder.decode(input.readable, into: &chunk)
+                input.consume(used)
+                if !chunk.isEmpty, !decoder.findings.exceededSizeLimit {
+                    try await receipt.append(chunk)
+                }
+                chunk.removeAll(keepingCapacity: true)
+                if decoder.isFinished { break }
+            }
+            let deadline = ContinuousClock.now + configuration.dataTimeout
+            do {
+                if try await connection.read(maxBytes: 64 * 1024, deadline: deadline, { input.append($0) }) == 0 {
+                    throw TransportError.closed
+                }
+            } catch TransportError.timedOut {
+                logger.info("timeout", metadata: ["phase": "data"])
+                try await perform(session.handle(.timedOut))
+                throw TransportError.timedOut
+            }
+        }
+        let findings = decoder.findings
+        let actions = session.handle(.dataReceived(findings))
+        if case .send(let refusal)? = actions.first {
+            logger.info("rejected", metadata: ["reply": "\(refusal)", "size": "\(findings.size)"])
+            await receipt.abandon()
+            self.receipt = nil
+            logger[metadataKey: "id"] = nil
+        }
+        try await perform(actions)
+    }
+
+    private mutating func commit(_ transaction: MailTransaction) async throws {
+        guard let receipt else { return }
+        self.receipt = nil
+        let event: ServerSession.Event
+        do {
+            let id = try await receipt.commit()
+            logger.info("accepted", metadata: [
+                "from": "<\(transaction.sender.address)>",
+                "nrcpt": "\(transaction.recipients.count)",
+            ])
+            event = .committed(queueID: id.rawValue)
+        } catch {
+            logger.error("commit failed", metadata: ["error": "\(error)"])
+            event = .commitFailed(error.smtpReply)
+        }
+        logger[metadataKey: "id"] = nil
+        try await perform(session.handle(event))
+        try await flush()
+    }
+}

@@ -1,0 +1,82 @@
+import Logging
+import ServiceLifecycle
+import SMTPProtocol
+import Spool
+import Synchronization
+import Transport
+
+/// The SMTP listener as a service: accepts clients, enforces `max_connections`, runs a session per client.
+///
+/// Listeners are bound in `init`, so an address in use fails start-up instead of a later task. On graceful
+/// shutdown the listeners close first; sessions get `shutdownGrace` to finish, then are cut off with 421.
+public final class SMTPServer: Service, Sendable {
+    public let configuration: SMTPServerConfiguration
+    private let spool: Spool
+    private let logger: Logger
+    private let listeners: [TCPListener]
+    private let active = Atomic<Int>(0)
+
+    public init(configuration: SMTPServerConfiguration, spool: Spool, logger: Logger) throws {
+        self.configuration = configuration
+        self.spool = spool
+        self.logger = logger
+        listeners = try configuration.listen.map { try TCPListener(address: $0) }
+    }
+
+    /// The addresses actually bound (port 0 resolved).
+    public var boundAddresses: [ListenAddress] { listeners.map(\.address) }
+
+    /// Sessions in progress.
+    public var activeSessions: Int { active.load(ordering: .relaxed) }
+
+    public func run() async throws {
+        for listener in listeners {
+            logger.info("listening", metadata: ["address": "\(listener.address)"])
+        }
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                for listener in listeners {
+                    group.addTask { await self.serve(listener) }
+                }
+            }
+        } onGracefulShutdown: {
+            for listener in self.listeners { listener.close() }
+        }
+        logger.info("smtp listener stopped")
+    }
+
+    /// Accepts on one listener until it is closed, then waits (bounded) for its sessions.
+    private func serve(_ listener: TCPListener) async {
+        await withDiscardingTaskGroup { sessions in
+            while true {
+                let connection: TCPConnection
+                do {
+                    connection = try await listener.accept()
+                } catch {
+                    break
+                }
+                if active.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
+                    active.subtract(1, ordering: .relaxed)
+                    connection.writeWithoutWaiting(
+                        SMTPReply(421, .init(4, 7, 0), "\(configuration.hostname) Error: too many connections").wireBytes)
+                    connection.close()
+                    logger.warning("connection refused: max_connections reached", metadata: [
+                        "client": "\(connection.peer.host)", "limit": "\(configuration.maxConnections)"])
+                    continue
+                }
+                sessions.addTask {
+                    var inbound = InboundConnection(
+                        connection: connection, configuration: self.configuration, spool: self.spool, logger: self.logger)
+                    await inbound.run()
+                    self.active.subtract(1, ordering: .relaxed)
+                }
+            }
+            // Listener closed: give sessions their grace, then cancel what is left.
+            let deadline = ContinuousClock.now + configuration.shutdownGrace
+            while active.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            sessions.cancelAll()
+        }
+    }
+}

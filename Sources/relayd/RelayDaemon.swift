@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Delivery
+import Logging
+import Receiving
+import RelayConfiguration
+import ServiceLifecycle
+import Spool
+import Transport
+
+/// Why relayd could not start, worded for the operator.
+struct StartupError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Wires the layers together from settings and runs them as one service group.
+struct RelayDaemon {
+    let settings: RelaySettings
+    let configFile: String?
+    let logger: Logger
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        raiseDescriptorLimit()
+
+        let spool: Spool
+        let report: SpoolRecoveryReport
+        do {
+            spool = try Spool(root: settings.spool.path)
+            report = try await spool.recover()
+        } catch {
+            throw StartupError(description: "spool \(settings.spool.path): \(error)")
+        }
+        for problem in report.quarantined {
+            logger.error("quarantined unreadable queue entry", metadata: ["reason": "\(problem)"])
+        }
+        logger.info("spool recovered", metadata: [
+            "path": "\(settings.spool.path)", "queued": "\(report.messages.count)",
+            "discarded_incoming": "\(report.discardedIncoming)", "quarantined": "\(report.quarantined.count)",
+        ])
+
+        let transport: any DeliveryTransport
+        let workers: Int
+        if settings.upstream.host.isEmpty {
+            do {
+                transport = try OutboxTransport(directory: settings.outbox.path)
+            } catch {
+                throw StartupError(description: "outbox \(settings.outbox.path): \(error)")
+            }
+            workers = 8
+            logger.notice("no upstream configured: delivering accepted mail to the outbox", metadata: [
+                "outbox": "\(settings.outbox.path)"])
+        } else {
+            throw StartupError(description:
+                "upstream.host is set (\(settings.upstream.host)) but upstream delivery is not built yet; leave it empty to use the outbox")
+        }
+
+        let server: SMTPServer
+        do {
+            server = try SMTPServer(
+                configuration: SMTPServerConfiguration(
+                    hostname: settings.hostname,
+                    listen: settings.listen.smtp,
+                    policy: RelayPolicy(allowedNetworks: settings.inbound.allowedNetworks),
+                    maxMessageSize: settings.inbound.maxMessageSize,
+                    maxRecipients: settings.inbound.maxRecipients,
+                    maxConnections: settings.inbound.maxConnections,
+                    commandTimeout: settings.inbound.commandTimeout,
+                    dataTimeout: settings.inbound.dataTimeout),
+                spool: spool, logger: logger)
+        } catch {
+            throw StartupError(description: "cannot listen: \(error)")
+        }
+
+        let retry = RetryPolicy(
+            first: settings.retry.first, maximum: settings.retry.max, multiplier: settings.retry.multiplier,
+            jitter: settings.retry.jitter, lifetime: settings.retry.lifetime)
+        let runner = QueueRunner(
+            spool: spool, transport: transport,
+            configuration: .init(workers: workers, retry: retry), logger: logger)
+        await runner.enqueue(report.messages)
+
+        // Services stop in reverse order: the listener first, then deliveries in flight finish.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: runner), .init(service: server)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("relayd started", metadata: [
+            "hostname": "\(settings.hostname)", "config": "\(configFile ?? "built-in defaults")",
+            "pid": "\(getpid())"])
+        try await group.run()
+        logger.info("relayd stopped")
+    }
+
+    /// Thousands of idle sessions need thousands of descriptors; the soft limit is often 1024.
+    private func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

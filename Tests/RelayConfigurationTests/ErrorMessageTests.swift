@@ -1,0 +1,113 @@
+import Testing
+@testable import RelayConfiguration
+
+/// One bad file and what the operator must be told about it.
+struct BadFile: Sendable, CustomTestStringConvertible {
+    var yaml: String
+    var key: String
+    var problem: String
+    var testDescription: String { key.isEmpty ? yaml : key }
+}
+
+@Suite struct ErrorMessageTests {
+    static let cases: [BadFile] = [
+        BadFile(yaml: "inbound:\n  max_message_size: 10 potatoes", key: "inbound.max_message_size",
+                problem: "\"10 potatoes\" is not a size (use e.g. 10MiB)"),
+        BadFile(yaml: "inbound:\n  max_message_size: 0", key: "inbound.max_message_size", problem: "must be larger than 0"),
+        BadFile(yaml: "upstream:\n  port: 70000", key: "upstream.port", problem: "70000 is not a port (1-65535)"),
+        BadFile(yaml: "upstream:\n  port: 0", key: "upstream.port", problem: "0 is not a port (1-65535)"),
+        BadFile(yaml: "inbound:\n  max_msg_size: 10MiB", key: "inbound.max_msg_size",
+                problem: "is not a known key (did you mean inbound.max_message_size?)"),
+        BadFile(yaml: "upstrem:\n  host: x", key: "upstrem", problem: "is not a known key (did you mean upstream?)"),
+        BadFile(yaml: "colour: blue", key: "colour", problem: "is not a known key"),
+        BadFile(yaml: "upstream:\n  connections: 0", key: "upstream.connections", problem: "0 is too small (at least 1)"),
+        BadFile(yaml: "inbound:\n  max_recipients: 0", key: "inbound.max_recipients", problem: "0 is too small (at least 1)"),
+        BadFile(yaml: "inbound:\n  max_connections: -5", key: "inbound.max_connections", problem: "-5 is too small (at least 1)"),
+        BadFile(yaml: "inbound:\n  max_connections: lots", key: "inbound.max_connections",
+                problem: "\"lots\" is not a whole number"),
+        BadFile(yaml: "retry:\n  multiplier: 0.5", key: "retry.multiplier", problem: "0.5 is too small (at least 1)"),
+        BadFile(yaml: "retry:\n  jitter: 1", key: "retry.jitter", problem: "1.0 is out of range (0 or more, less than 1; e.g. 0.2 for ±20%)"),
+        BadFile(yaml: "retry:\n  jitter: -0.1", key: "retry.jitter", problem: "-0.1 is out of range (0 or more, less than 1; e.g. 0.2 for ±20%)"),
+        BadFile(yaml: "retry:\n  first: 2h\n  max: 1h", key: "retry.first", problem: "retry.first (2h) is longer than retry.max (1h)"),
+        BadFile(yaml: "retry:\n  max: 30s", key: "retry.max", problem: "retry.first (1m) is longer than retry.max (30s)"),
+        BadFile(yaml: "retry:\n  lifetime: 0s", key: "retry.lifetime", problem: "must be longer than 0s"),
+        BadFile(yaml: "inbound:\n  command_timeout: 5", key: "inbound.command_timeout",
+                problem: "5 is not a duration (use e.g. 90s, 5m, 1h, 5d)"),
+        BadFile(yaml: "listen:\n  smtp: []", key: "listen.smtp", problem: "must list at least one address, e.g. [\"0.0.0.0:2525\"]"),
+        BadFile(yaml: "listen:\n  smtp: [localhost]", key: "listen.smtp", problem: "\"localhost\" is not host:port (write IPv6 as [::]:2525)"),
+        BadFile(yaml: "listen:\n  smtp: \"127.0.0.1:2525\"", key: "listen.smtp", problem: "must be a list, e.g. [\"a\", \"b\"]"),
+        BadFile(yaml: "listen:\n  admin: nope", key: "listen.admin", problem: "\"nope\" is not host:port (write IPv6 as [::]:2525)"),
+        BadFile(yaml: "listen:\n  control: /\(String(repeating: "d", count: 120))", key: "listen.control",
+                problem: "is 121 bytes; a socket path must be at most 107"),
+        BadFile(yaml: "hostname: relay example", key: "hostname",
+                problem: "\"relay example\" contains a space; use a host name like relay.example.com"),
+        BadFile(yaml: "hostname: \"\"", key: "hostname", problem: "must not be empty"),
+        BadFile(yaml: "log:\n  level: verbose", key: "log.level",
+                problem: "\"verbose\" is not one of trace, debug, info, notice, warning, error, critical"),
+        BadFile(yaml: "log:\n  format: text", key: "log.format", problem: "\"text\" is not one of logfmt, json"),
+        BadFile(yaml: "upstream:\n  tls: ssl", key: "upstream.tls", problem: "\"ssl\" is not one of starttls, implicit, none"),
+        BadFile(yaml: "upstream:\n  verify_certificate: maybe", key: "upstream.verify_certificate",
+                problem: "\"maybe\" is not true or false"),
+        BadFile(yaml: "bounces: always", key: "bounces", problem: "\"always\" is not one of dsn, none"),
+        BadFile(yaml: "inbound:\n  allowed_networks: [10.0.0.0/33]", key: "inbound.allowed_networks",
+                problem: "\"10.0.0.0/33\" is not a network (use e.g. 10.0.0.0/8 or fc00::/7)"),
+        BadFile(yaml: "upstream:\n  username: u", key: "upstream.username",
+                problem: "is set but neither upstream.password nor upstream.password_file is"),
+        BadFile(yaml: "upstream:\n  password: p", key: "upstream.password", problem: "is set but upstream.username is empty"),
+        BadFile(yaml: "upstream:\n  ca_file: /nonexistent/ca.pem", key: "upstream.ca_file",
+                problem: "cannot read \"/nonexistent/ca.pem\": No such file or directory"),
+        BadFile(yaml: "spool:\n  path: \"\"", key: "spool.path", problem: "must not be empty"),
+        BadFile(yaml: "inbound: 5", key: "inbound", problem: "must be a mapping of keys (e.g. `inbound: { key: value }`), not a single value"),
+        BadFile(yaml: "upstream:\n  host: ~", key: "upstream.host",
+                problem: "has no value; write \"\" for empty or remove the line for the default"),
+        BadFile(yaml: "upstream:\n  host:\n    name: x", key: "upstream.host", problem: "must be a single value, not a list or mapping"),
+        BadFile(yaml: "- hostname: x", key: "", problem: "the top level must be a mapping of keys, e.g. `hostname: relay.example.com`"),
+    ]
+
+    @Test(arguments: cases)
+    func namesFileKeyAndProblem(_ bad: BadFile) throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", bad.yaml + "\n")
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        }
+        #expect(error?.file == file)
+        #expect(error?.key == bad.key)
+        #expect(error?.problem.hasSuffix(bad.problem) == true, "\(error?.problem ?? "no error")")
+        let prefix = bad.key.isEmpty ? "\(file): " : "\(file): \(bad.key): "
+        #expect(error?.description.hasPrefix(prefix) == true)
+    }
+
+    @Test func aMissingConfigFileIsAnError() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: "/nonexistent/relay.yaml", environment: [:], defaultHostname: "mx.test")
+        }
+        #expect(error?.description == "/nonexistent/relay.yaml: cannot read the configuration file: No such file or directory")
+    }
+
+    @Test func invalidYAMLNamesTheFileAndPosition() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", "hostname: relay.example.com\nlisten:\n  smtp: [\"127.0.0.1:2525\"\n")
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        }
+        #expect(error?.description.hasPrefix("\(file): is not valid YAML: line ") == true, "\(error?.description ?? "")")
+        #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test func aDuplicatedKeyIsAnError() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", "hostname: a.example.com\nhostname: b.example.com\n")
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        }
+        #expect(error?.description == "\(file): is not valid YAML: hostname appears more than once in the same mapping")
+    }
+
+    @Test func anErrorFromADefaultNamesNoSource() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: nil, environment: [:], defaultHostname: "")
+        }
+        #expect(error?.description == "hostname: must not be empty")
+    }
+}
