@@ -2,11 +2,13 @@
 import Glibc
 #endif
 import CLinux
+import Synchronization
 
 /// A listening TCP socket whose `accept()` suspends until a client arrives.
 public final class TCPListener: @unchecked Sendable {
     public let address: ListenAddress
-    private var fd: Int32
+    /// Atomic because `close()` comes from the shutdown path while `accept()` runs in the serving task.
+    private let descriptor: Atomic<Int32>
     private let loop: EventLoop
 
     /// Binds and listens on a numeric address (`0.0.0.0`, `::`, `127.0.0.1`); port 0 picks a free one.
@@ -35,7 +37,7 @@ public final class TCPListener: @unchecked Sendable {
         var actual = address
         if address.port == 0, let local = TCPListener.localAddress(fd) { actual.port = local.port }
         self.address = actual
-        self.fd = fd
+        self.descriptor = Atomic(fd)
         self.loop = loop
     }
 
@@ -44,6 +46,7 @@ public final class TCPListener: @unchecked Sendable {
     /// Waits for the next client. Throws `.cancelled` when the task is cancelled, `.closed` after `close()`.
     public func accept() async throws -> TCPConnection {
         while true {
+            let fd = descriptor.load(ordering: .acquiring)
             guard fd >= 0 else { throw TransportError.closed }
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -75,10 +78,10 @@ public final class TCPListener: @unchecked Sendable {
 
     /// Stops listening; a pending `accept()` fails with `.closed`.
     public func close() {
+        let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
         guard fd >= 0 else { return }
         loop.release(fd)
         Glibc.close(fd)
-        fd = -1
     }
 
     static func localAddress(_ fd: Int32) -> PeerAddress? {

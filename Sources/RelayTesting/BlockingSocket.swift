@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Synchronization
+
+/// A plain blocking TCP client socket for talking to a server under test. Every call runs on a
+/// dedicated thread (see `onDedicatedThread`), and reads give up after `timeout`, so a broken server
+/// fails a test instead of hanging it.
+public final class BlockingSocket: @unchecked Sendable {
+    private let descriptor: Atomic<Int32>
+    /// The descriptor, -1 once closed.
+    public var fd: Int32 { descriptor.load(ordering: .acquiring) }
+
+    private init(fd: Int32) { descriptor = Atomic(fd) }
+
+    deinit { close() }
+
+    /// Connects to a numeric `host` (IPv4 or IPv6) and `port`.
+    public static func connect(host: String, port: UInt16, timeout: Duration = .seconds(10)) async throws -> BlockingSocket {
+        try await onDedicatedThread {
+            var v4 = in_addr()
+            var v6 = in6_addr()
+            let fd: Int32
+            let result: Int32
+            if inet_pton(AF_INET, host, &v4) == 1 {
+                fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+                var sin = sockaddr_in()
+                sin.sin_family = sa_family_t(AF_INET)
+                sin.sin_port = port.bigEndian
+                sin.sin_addr = v4
+                result = withUnsafePointer(to: &sin) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            } else if inet_pton(AF_INET6, host, &v6) == 1 {
+                fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+                var sin6 = sockaddr_in6()
+                sin6.sin6_family = sa_family_t(AF_INET6)
+                sin6.sin6_port = port.bigEndian
+                sin6.sin6_addr = v6
+                result = withUnsafePointer(to: &sin6) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                    }
+                }
+            } else {
+                throw POSIXError(.EINVAL)
+            }
+            guard result == 0 else {
+                let code = errno
+                Glibc.close(fd)
+                throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+            }
+            var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            return BlockingSocket(fd: fd)
+        }
+    }
+
+    /// The client's own port, which the server should report as the peer's.
+    public var localPort: UInt16 {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let family = Int32(storage.ss_family)
+        return withUnsafeBytes(of: &storage) { raw in
+            family == AF_INET6
+                ? UInt16(bigEndian: raw.load(as: sockaddr_in6.self).sin6_port)
+                : UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port)
+        }
+    }
+
+    /// Sends all of `bytes`.
+    public func send(_ bytes: [UInt8]) async throws {
+        let fd = self.fd
+        try await onDedicatedThread {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                }
+                offset += n
+            }
+        }
+    }
+
+    public func send(_ text: String) async throws { try await send(Array(text.utf8)) }
+
+    /// Receives what arrives next (up to `maxBytes`); empty at end of stream; throws EAGAIN on timeout.
+    public func receive(maxBytes: Int = 64 * 1024) async throws -> [UInt8] {
+        let fd = self.fd
+        return try await onDedicatedThread {
+            var buffer = [UInt8](repeating: 0, count: maxBytes)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, maxBytes, 0) }
+                if n >= 0 { return Array(buffer[0..<n]) }
+                if errno == EINTR { continue }
+                if errno == ECONNRESET { return [] }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+        }
+    }
+
+    /// Receives until the peer closes, or `limit` bytes.
+    public func receiveToEnd(limit: Int = 64 << 20) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < limit {
+            let chunk = try await receive()
+            if chunk.isEmpty { break }
+            out += chunk
+        }
+        return out
+    }
+
+    /// Closes the socket; safe to call twice.
+    public func close() {
+        let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
+        if fd >= 0 { Glibc.close(fd) }
+    }
+}

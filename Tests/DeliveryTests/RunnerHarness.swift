@@ -1,0 +1,60 @@
+import Delivery
+import Logging
+import RelayTesting
+import Spool
+
+/// A queue runner over a temporary spool and a scripted transport, running in a task of its own.
+final class RunnerHarness: Sendable {
+    let temp: TemporarySpoolDirectory
+    let transport: ScriptedTransport
+    let runner: QueueRunner
+    let retry: RetryPolicy
+    let task: Task<Void, any Error>
+
+    static let retry = RetryPolicy(
+        first: .seconds(60), maximum: .seconds(3600), multiplier: 2, jitter: 0, lifetime: .seconds(5 * 86_400))
+
+    init(transport: ScriptedTransport, retry: RetryPolicy = RunnerHarness.retry, workers: Int = 2) throws {
+        temp = try TemporarySpoolDirectory()
+        self.transport = transport
+        self.retry = retry
+        runner = QueueRunner(
+            spool: temp.spool, transport: transport,
+            configuration: .init(workers: workers, retry: retry, scanInterval: .seconds(60)),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let runner = self.runner
+        task = Task { try await runner.run() }
+    }
+
+    var spool: Spool { temp.spool }
+
+    /// Whether `id` has left the spool within the timeout.
+    func waitUntilRemoved(_ id: QueueID) async -> Bool {
+        let spool = self.spool
+        return await eventually {
+            do { _ = try await spool.read(id); return false } catch { return (error as? SpoolError) == .notFound(id) }
+        }
+    }
+
+    /// The recorded state once it shows `attempts` attempts.
+    func waitForState(_ id: QueueID, attempts: Int) async -> DeliveryState? {
+        let spool = self.spool
+        guard await eventually({ (try? await spool.loadState(id))?.attempts ?? 0 >= attempts }) else { return nil }
+        return try? await spool.loadState(id)
+    }
+
+    /// Flushes until the transport has seen `calls` attempts (the deferral may not be recorded yet at the
+    /// first flush, so one flush could find nothing waiting).
+    func flushUntil(calls: Int) async -> Bool {
+        await eventually {
+            await self.runner.flush()
+            return self.transport.callCount >= calls
+        }
+    }
+
+    /// Cancels the runner and removes the spool directory.
+    func stop() {
+        task.cancel()
+        temp.remove()
+    }
+}

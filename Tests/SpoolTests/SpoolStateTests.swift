@@ -1,0 +1,72 @@
+import RelayTesting
+import Spool
+import Testing
+
+@Suite("Spool: delivery state, remove, missing ids")
+struct SpoolStateTests {
+    static func sampleState() -> DeliveryState {
+        var state = DeliveryState(recipients: ["a@example.net", "b@example.net", "c@example.net"], nextAttemptAt: 1_700_000_123.5)
+        state.attempts = 3
+        state.held = true
+        state.lastError = "connect: connection refused"
+        state.recipients[0].status = .delivered
+        state.recipients[0].reply = "250 2.0.0 Ok"
+        state.recipients[0].at = 1_700_000_000.25
+        state.recipients[1].status = .deferred
+        state.recipients[1].reply = "421 4.7.0 Try again later"
+        state.recipients[2].status = .failed
+        state.recipients[2].reply = "550 5.1.1 No such user"
+        return state
+    }
+
+    @Test func writeStateLoadStateRoundTrip() async throws {
+        try await withTemporarySpool { temp in
+            let spool = temp.spool
+            let id = try await spool.commitMessage(recipients: ["a@example.net", "b@example.net", "c@example.net"])
+            #expect(try await spool.loadState(id) == nil, "no state before the first attempt")
+
+            let state = Self.sampleState()
+            try await spool.writeState(state, for: id)
+            #expect(try await spool.loadState(id) == state)
+            #expect(temp.names(in: .queue) == ["\(id).msg", "\(id).state"])
+            #expect(temp.names(in: .incoming) == [], "the temporary file was renamed away")
+
+            var next = state
+            next.attempts = 4
+            next.held = false
+            try await spool.writeState(next, for: id)
+            #expect(try await spool.loadState(id) == next, "a rewrite replaces the state")
+            #expect(try await spool.scan().messages.first?.state == next, "scan reports the recorded state")
+        }
+    }
+
+    @Test func removeDeletesMessageAndState() async throws {
+        try await withTemporarySpool { temp in
+            let spool = temp.spool
+            let keep = try await spool.commitMessage()
+            let id = try await spool.commitMessage()
+            try await spool.writeState(DeliveryState(recipients: ["bob@example.net"]), for: id)
+            try await spool.remove(id)
+            #expect(temp.names(in: .queue) == ["\(keep).msg"])
+            #expect(try await spool.loadState(id) == nil)
+            await #expect(throws: SpoolError.notFound(id)) { try await spool.read(id) }
+            try await spool.remove(id)  // removing twice is not an error
+            #expect(try await spool.scan().messages.map(\.id) == [keep])
+        }
+    }
+
+    @Test func readOfAMissingIDThrowsNotFound() async throws {
+        try await withTemporarySpool { temp in
+            let id = try #require(QueueID("0123456789ABC"))
+            await #expect(throws: SpoolError.notFound(id)) { try await temp.spool.read(id) }
+        }
+    }
+
+    @Test func corruptStateFileIsReported() async throws {
+        try await withTemporarySpool { temp in
+            let id = try await temp.spool.commitMessage()
+            try Array("{not json".utf8).write(to: temp.spool.layout.statePath(id))
+            await #expect(throws: SpoolError.self) { try await temp.spool.loadState(id) }
+        }
+    }
+}
