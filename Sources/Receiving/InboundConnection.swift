@@ -19,6 +19,8 @@ struct InboundConnection {
     private var framer = CommandLineFramer()
     private var output: [UInt8] = []
     private var receipt: SpoolReceipt?
+    /// A spool write that failed while DATA was still streaming; the client hears of it after the final dot.
+    private var spoolFailure: SpoolError?
 
     init(connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, logger: Logger) {
         self.connection = connection
@@ -106,12 +108,13 @@ struct InboundConnection {
             eightBitMIME: transaction.parameters.body == .eightBitMIME,
             smtputf8: transaction.parameters.smtputf8)
         self.receipt = receipt
+        spoolFailure = nil
         logger[metadataKey: "id"] = "\(receipt.id)"
         let protocolName = transaction.parameters.smtputf8 ? "UTF8SMTP" : (session.usedEHLO ? "ESMTP" : "SMTP")
-        try await receipt.append(ReceivedHeader.make(
+        await append(ReceivedHeader.make(
             clientName: session.clientName ?? "", clientAddress: connection.peer.host,
             hostname: configuration.hostname, protocolName: protocolName, queueID: receipt.id.rawValue,
-            recipients: transaction.recipients.map(\.description), date: time(nil)))
+            recipients: transaction.recipients.map(\.description), date: time(nil)), to: receipt)
 
         var decoder = DataDecoder(sizeLimit: sizeLimit)
         var chunk: [UInt8] = []
@@ -120,7 +123,7 @@ struct InboundConnection {
                 let used = decoder.decode(input.readable, into: &chunk)
                 input.consume(used)
                 if !chunk.isEmpty, !decoder.findings.exceededSizeLimit {
-                    try await receipt.append(chunk)
+                    await append(chunk, to: receipt)
                 }
                 chunk.removeAll(keepingCapacity: true)
                 if decoder.isFinished { break }
@@ -147,11 +150,26 @@ struct InboundConnection {
         try await perform(actions)
     }
 
+    /// Appends to the receipt unless an earlier write failed; a failure is kept for the final reply, and the
+    /// rest of the message is read and dropped so the client stays in step.
+    private mutating func append(_ bytes: [UInt8], to receipt: SpoolReceipt) async {
+        guard spoolFailure == nil else { return }
+        do {
+            try await receipt.append(bytes)
+        } catch {
+            spoolFailure = error
+        }
+    }
+
     private mutating func commit(_ transaction: MailTransaction) async throws {
         guard let receipt else { return }
         self.receipt = nil
         let event: ServerSession.Event
-        do {
+        do throws(SpoolError) {
+            if let failure = spoolFailure {
+                await receipt.abandon()
+                throw failure
+            }
             let id = try await receipt.commit()
             logger.info("accepted", metadata: [
                 "from": "<\(transaction.sender.address)>",
