@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import Logging
 import RelayTesting
 import Spool
 import Testing

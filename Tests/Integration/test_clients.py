@@ -12,6 +12,7 @@ import shutil
 import smtplib
 import subprocess
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -42,14 +43,41 @@ def only_message(relay) -> bytes:
     return msg
 
 
-def test_outbox_holds_only_finished_eml_files(relay):
-    """Atomic writes: the temp file lives elsewhere, so the outbox only ever shows *.eml."""
-    s = smtplib.SMTP(relay.host, relay.port, timeout=15)
-    for i in range(5):
-        s.sendmail("a@example.com", ["b@example.com"], f"Subject: atomic {i}\r\n\r\nbody\r\n".encode())
-    s.quit()
-    relay.wait_for_outbox(5)
-    assert sorted(p.suffix for p in relay.outbox.iterdir()) == [".eml"] * 5, list(relay.outbox.iterdir())
+def test_outbox_only_ever_shows_complete_eml_files(relay):
+    """Atomic writes: a reader polling the outbox while mail arrives never sees a partial .eml file,
+    and nothing but *.eml files (a hidden staging folder is fine) is left in it."""
+    seen: dict[str, set[bytes]] = {}
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            for p in relay.outbox_files():
+                try:
+                    seen.setdefault(p.name, set()).add(p.read_bytes())
+                except FileNotFoundError:
+                    pass
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        with smtplib.SMTP(relay.host, relay.port, timeout=30) as s:
+            for i in range(20):
+                body = f"Subject: atomic {i}\r\n\r\n".encode() + (f"line {i} ".encode() * 10 + b"\r\n") * 4000
+                s.sendmail("a@example.com", ["b@example.com"], body)
+        files = relay.wait_for_outbox(20)
+    finally:
+        done.set()
+        watcher.join(10)
+    for p in files:
+        final = p.read_bytes()
+        partial = [len(v) for v in seen.get(p.name, set()) if v != final]
+        assert not partial, f"{p.name}: a reader saw {partial} bytes of {len(final)}"
+    for entry in relay.outbox.iterdir():
+        if entry.is_dir():
+            assert entry.name.startswith("."), f"unexpected folder in the outbox: {entry.name}"
+            assert not list(entry.iterdir()), f"leftovers in {entry}: {list(entry.iterdir())}"
+        else:
+            assert entry.suffix == ".eml", f"unexpected file in the outbox: {entry.name}"
 
 
 def test_swaks(relay, tmp_path):

@@ -108,6 +108,7 @@ def test_relay_config_env_names_the_config_file(relayd_bin, wire):
         c = wire(r)
         c.start()
         assert c.send_message("a@example.com", ["b@example.com"], message("env-config", "x")).code == 250
+        c.cmd("QUIT")
         r.wait_for_outbox(1)
     finally:
         r.cleanup()
@@ -133,6 +134,7 @@ def test_defaults_without_a_config_file_use_var_under_the_working_directory(rela
         c.start()
         data = message("defaults", "default paths")
         assert c.send_message("a@example.com", ["b@example.com"], data).code == 250
+        c.cmd("QUIT")
         [path] = r.wait_for_outbox(1)
         assert read_outbox_message(path)[1] == data
         assert r.spool.is_dir(), "spool should be ./var/spool"

@@ -56,7 +56,7 @@ struct CommandLineFramerTests {
         ("123456789012345\r\nNOOP\r\n", [.lineTooLong, line("NOOP")], ""),
         ("123456789012345\nx\n123456789012345\ny\n", [.lineTooLong, line("x"), .lineTooLong, line("y")], ""),
         ("12345678901", [], ""),  // 11 octets, no LF yet: already too long, so dropped
-        ("1234567890", [], "1234567890"),  // 10 octets could still be ... no, kept until the LF decides
+        ("1234567890", [], "1234567890"),  // 10 octets, no LF: kept; the LF will make it too long
     ]
 
     @Test("frames lines", arguments: cases)

@@ -166,6 +166,8 @@ struct ServerSessionTranscriptTests {
             (command("RCPT TO:<b@dest.example>"), ["554 5.7.1"]),
             (command("RCPT TO:<b@dest.example>"), ["554 5.7.1"]),
             (command("RCPT TO:<b@dest.example>"), ["554 5.7.1"]),
+            (command("DATA"), ["503 5.5.1"]),  // the first error
+            (command("DATA"), ["503 5.5.1", "421 4.7.0", "close"]),
         ]).run()
     }
 }

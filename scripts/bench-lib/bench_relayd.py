@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,15 +14,16 @@ import bench_proc as bp
 
 
 def build(repo: Path, log_path: Path) -> Path:
-    """`swift build -c release`; returns the relayd binary. Output goes to `log_path`."""
-    print(f"building relayd (swift build -c release, log: {log_path}) ...", flush=True)
+    """`swift build -c release --product relayd` (only what the benchmark runs, so a broken test-support
+    target does not stop it); returns the relayd binary. Output goes to `log_path`."""
+    cmd = ["swift", "build", "-c", "release", "--product", "relayd"]
+    print(f"building relayd ({' '.join(cmd)}, log: {log_path}) ...", file=sys.stderr, flush=True)
     t0 = time.monotonic()
     with open(log_path, "wb") as log:
-        rc = subprocess.run(["swift", "build", "-c", "release"], cwd=repo, stdout=log,
-                            stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(cmd, cwd=repo, stdout=log, stderr=subprocess.STDOUT).returncode
     if rc != 0:
-        raise SystemExit(f"swift build -c release failed ({rc}):\n{bp.tail(log_path, 40)}")
-    print(f"  built in {time.monotonic() - t0:.0f} s", flush=True)
+        raise SystemExit(f"{' '.join(cmd)} failed ({rc}):\n{bp.tail(log_path, 40)}")
+    print(f"  built in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
     return binary(repo)
 
 
@@ -114,7 +116,7 @@ class RelaydInstance:
             try:
                 rc = self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                print(f"  warning: relayd (pid {self.proc.pid}) ignored SIGTERM for {timeout}s; killing it")
+                print(f"  warning: relayd (pid {self.proc.pid}) ignored SIGTERM for {timeout}s; killing it", file=sys.stderr)
                 self.proc.kill()
                 self.proc.wait(10)
         elif self.proc is not None:
