@@ -45,8 +45,8 @@ public final class OutboxTransport: DeliveryTransport {
             }
         } catch {
             let reason = "outbox: \(error)"
-            return Dictionary(uniqueKeysWithValues: message.recipients.map { ($0, .deferred(reason)) })
+            return Dictionary(message.recipients.map { ($0, RecipientOutcome.deferred(reason)) }) { first, _ in first }
         }
-        return Dictionary(uniqueKeysWithValues: message.recipients.map { ($0, .delivered("250 2.0.0 written to \(final)")) })
+        return Dictionary(message.recipients.map { ($0, RecipientOutcome.delivered("250 2.0.0 written to \(final)")) }) { first, _ in first }
     }
 }

@@ -48,6 +48,16 @@ public final class QueueRunner: Service, Sendable {
     }
 
     public func run() async throws {
+        // Workers wait inside the index; cancellation (a ServiceGroup escalating) must close it like a
+        // graceful shutdown does, or run() would never return.
+        await withTaskCancellationHandler {
+            await runUntilClosed()
+        } onCancel: {
+            Task { await self.index.close() }
+        }
+    }
+
+    private func runUntilClosed() async {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { feeders in
                 feeders.addTask { await self.followHints() }

@@ -26,7 +26,8 @@ public struct RetryPolicy: Sendable, Equatable {
         let base = seconds(first) * pow(multiplier, Double(max(attempts, 1) - 1))
         let capped = min(base, seconds(maximum))
         let factor = 1 + jitter * (2 * randomUnit - 1)
-        return .milliseconds(Int64(capped * factor * 1000))
+        // Clamp after jitter too: `maximum` is a promise to the operator, not a centre.
+        return .milliseconds(Int64(min(capped * factor, seconds(maximum)) * 1000))
     }
 
     /// Whether a message received at `receivedAt` has outlived the queue lifetime at `now` (epoch seconds).

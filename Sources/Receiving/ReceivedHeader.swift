@@ -12,7 +12,8 @@ public enum ReceivedHeader {
         let from = clientName.isEmpty ? "unknown" : sanitize(clientName)
         // Like Postfix, name the recipient only when there is one: a list would disclose Bcc recipients.
         let forClause = recipients.count == 1 ? "\r\n\tfor <\(recipients[0])>" : ""
-        let text = "Received: from \(from) ([\(clientAddress)])\r\n\tby \(hostname) (MailRelay) with \(protocolName) id \(queueID)\(forClause);\r\n\t\(rfc5322Date(date))\r\n"
+        let literal = clientAddress.contains(":") ? "IPv6:\(clientAddress)" : clientAddress  // RFC 5321 §4.1.3
+        let text = "Received: from \(from) ([\(literal)])\r\n\tby \(hostname) (MailRelay) with \(protocolName) id \(queueID)\(forClause);\r\n\t\(rfc5322Date(date))\r\n"
         return Array(text.utf8)
     }
 

@@ -182,6 +182,10 @@ public struct ServerSession: Sendable {
         if recipient.requiresSMTPUTF8, !transaction.parameters.smtputf8 {
             return [.send(SMTPReply(553, .init(5, 6, 7), "Non-ASCII recipient address requires the SMTPUTF8 parameter"))]
         }
+        // A repeated recipient is accepted and recorded once, so it is delivered once (as Postfix's cleanup does).
+        if transaction.recipients.contains(recipient) {
+            return [.send(SMTPReply(250, .init(2, 1, 5), "Ok"))]
+        }
         guard transaction.recipients.count < configuration.maxRecipients else {
             return [.send(SMTPReply(452, .init(4, 5, 3), "Error: too many recipients"))]
         }

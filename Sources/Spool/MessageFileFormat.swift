@@ -46,3 +46,18 @@ public enum MessageFileFormat {
         return (envelope, newline + 1, size)
     }
 }
+
+extension MessageFileFormat {
+    /// Reads and parses a queue file's header, reading further while the envelope line has not ended
+    /// (a thousand recipients make an envelope of tens of kilobytes).
+    static func readHeader(_ file: POSIXFile) throws(SpoolError) -> (envelope: MessageEnvelope, bodyOffset: Int, bodySize: Int) {
+        var limit = 64 * 1024
+        while true {
+            let head = try file.read(at: 0, limit: limit)
+            if head.count < limit || head.dropFirst(preambleLength).contains(10) || limit >= 64 * 1024 * 1024 {
+                return try parseHeader(head, path: file.path)
+            }
+            limit *= 4
+        }
+    }
+}

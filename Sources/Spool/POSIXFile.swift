@@ -54,6 +54,23 @@ struct POSIXFile {
         return out
     }
 
+    /// Reads up to `limit` bytes starting at `offset`, leaving the file position alone.
+    func read(at offset: Int, limit: Int) throws(SpoolError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: limit)
+        var filled = 0
+        while filled < limit {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, limit - filled, off_t(offset + filled)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SpoolError.fromErrno("read", path)
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        out.removeLast(limit - filled)
+        return out
+    }
+
     func size() throws(SpoolError) -> Int {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SpoolError.fromErrno("fstat", path) }

@@ -8,6 +8,7 @@ public final class Spool: Sendable {
     public let layout: SpoolLayout
     let commitQueue: GroupCommitQueue
     let io: BlockingIOPool
+    let recycler: InodeRecycler
     private let ids = QueueIDGenerator()
     private let newMailContinuation: AsyncStream<QueueID>.Continuation
     /// Ids of freshly committed messages, a hint for the queue runner; a lost hint only delays (it scans too).
@@ -19,6 +20,8 @@ public final class Spool: Sendable {
         try layout.create()
         commitQueue = try GroupCommitQueue(name: "spool", syncPath: layout.root)
         io = BlockingIOPool(threads: ioThreads)
+        recycler = InodeRecycler(directory: layout.recycle)
+        recycler.load(existing: try SpoolScanner(layout: layout).listDirectory(layout.recycle))
         (newMail, newMailContinuation) = AsyncStream.makeStream(of: QueueID.self, bufferingPolicy: .bufferingNewest(100_000))
     }
 
@@ -53,8 +56,8 @@ public final class Spool: Sendable {
                 throw error
             }
             defer { file.close() }
-            let bytes = try file.read()
-            let header = try MessageFileFormat.parseHeader(bytes.prefix(64 * 1024), path: path)
+            let header = try MessageFileFormat.readHeader(file)
+            let bytes = try file.read(at: 0, limit: max(try file.size(), header.bodyOffset + header.bodySize))
             guard bytes.count == header.bodyOffset + header.bodySize else {
                 throw .corrupt(path: path, reason: "body is \(bytes.count - header.bodyOffset) bytes, expected \(header.bodySize)")
             }
@@ -76,13 +79,12 @@ public final class Spool: Sendable {
     }
 
     /// Removes a finished message: the body first, so a crash in between leaves only a stale state file,
-    /// which the next scan drops.
+    /// which the next scan drops. The body's file is recycled for a later message.
     public func remove(_ id: QueueID) async throws(SpoolError) {
         let layout = self.layout
+        let recycler = self.recycler
         try await io.run { () throws(SpoolError) in
-            if unlink(layout.messagePath(id)) != 0, errno != ENOENT {
-                throw SpoolError.fromErrno("unlink", layout.messagePath(id))
-            }
+            try recycler.retire(layout.messagePath(id))
             if unlink(layout.statePath(id)) != 0, errno != ENOENT {
                 throw SpoolError.fromErrno("unlink", layout.statePath(id))
             }
@@ -96,9 +98,11 @@ public final class Spool: Sendable {
 }
 
 extension Spool {
-    /// The delivery state recorded for `id`, or nil before the first recorded attempt.
+    /// The delivery state recorded for `id`, or nil before the first recorded attempt. An unreadable state
+    /// is moved to `corrupt/` and reported as nil, so the message is delivered afresh rather than stuck.
     public func loadState(_ id: QueueID) async throws(SpoolError) -> DeliveryState? {
         let path = layout.statePath(id)
+        let quarantine = "\(layout.corrupt)/\(id).state"
         return try await io.run { () throws(SpoolError) -> DeliveryState? in
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             if fd < 0 {
@@ -107,8 +111,10 @@ extension Spool {
             }
             let file = POSIXFile(fd: fd, path: path)
             defer { file.close() }
-            do { return try JSONDecoder().decode(DeliveryState.self, from: Data(try file.read())) } catch {
-                throw .corrupt(path: path, reason: "state does not decode: \(error)")
+            let bytes = try file.read()
+            do { return try JSONDecoder().decode(DeliveryState.self, from: Data(bytes)) } catch {
+                _ = Glibc.rename(path, quarantine)
+                return nil
             }
         }
     }

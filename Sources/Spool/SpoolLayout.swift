@@ -7,12 +7,14 @@ import Glibc
 /// - `incoming/`: receipts being written; never acknowledged, discarded at start.
 /// - `queue/<id>.msg`: committed messages (preamble, envelope, body), written once.
 /// - `queue/<id>.state`: delivery state, created at the first deferral and replaced atomically.
+/// - `recycle/`: files of finished messages kept for reuse (see `InodeRecycler`); garbage by definition.
 /// - `corrupt/`: entries that could not be read, kept for an operator and logged, never deleted silently.
 public struct SpoolLayout: Sendable {
     public let root: String
     public var incoming: String { root + "/incoming" }
     public var queue: String { root + "/queue" }
     public var corrupt: String { root + "/corrupt" }
+    public var recycle: String { root + "/recycle" }
 
     public init(root: String) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
@@ -24,7 +26,7 @@ public struct SpoolLayout: Sendable {
 
     /// Creates the directories (and missing parents) with mode 0700.
     public func create() throws(SpoolError) {
-        for path in [root, incoming, queue, corrupt] {
+        for path in [root, incoming, queue, corrupt, recycle] {
             try SpoolLayout.makeDirectories(path)
         }
     }

@@ -23,9 +23,9 @@ public final class SpoolReceipt: @unchecked Sendable {
 
     deinit {
         if let file, !finished {
-            // Dropped without commit or abandon (the session died): nothing acknowledged, remove it.
+            // Dropped without commit or abandon (the session died): nothing acknowledged, give the file back.
             file.close()
-            unlink(file.path)
+            spool.recycler.giveBack(file.path)
         }
     }
 
@@ -40,15 +40,20 @@ public final class SpoolReceipt: @unchecked Sendable {
         let chunk = pending
         pending.removeAll(keepingCapacity: true)
         let existing = file
-        let path = spool.layout.incomingPath(id)
+        let recycler = spool.recycler
         let header = try headerBytes(bodySize: 0)
+        file = nil  // on failure the file has been given back already
         file = try await spool.io.run { () throws(SpoolError) -> POSIXFile in
             let target: POSIXFile
-            if let existing { target = existing } else {
-                target = try POSIXFile.create(path)
-                try target.write(header)
+            if let existing { target = existing } else { target = try recycler.take() }
+            do throws(SpoolError) {
+                if existing == nil { try target.write(header) }
+                try target.write(chunk)
+            } catch {
+                target.close()
+                recycler.giveBack(target.path)
+                throw error
             }
-            try target.write(chunk)
             return target
         }
     }
@@ -63,21 +68,25 @@ public final class SpoolReceipt: @unchecked Sendable {
         let existing = file
         let preamble = MessageFileFormat.preamble(bodySize: bodySize)
         let header = try headerBytes(bodySize: bodySize)
+        let recycler = spool.recycler
+        file = nil
+        // Written in a recycled file and renamed into queue/ by the commit thread; the batch's syncfs makes
+        // data and rename durable together before anyone hears 250.
         try await spool.commitQueue.commit { () throws(SpoolError) in
-            let incoming = layout.incomingPath(id)
+            let target: POSIXFile
+            if let existing { target = existing } else { target = try recycler.take() }
             do throws(SpoolError) {
-                if let existing {
-                    try existing.write(chunk)
-                    try existing.write(preamble, at: 0)
-                    existing.close()
+                if existing != nil {
+                    try target.write(chunk)
+                    try target.write(preamble, at: 0)
                 } else {
-                    let target = try POSIXFile.create(incoming)
-                    defer { target.close() }
                     try target.write(header + chunk)
                 }
-                try POSIXFile.rename(incoming, to: layout.messagePath(id))
+                target.close()
+                try POSIXFile.rename(target.path, to: layout.messagePath(id))
             } catch {
-                unlink(incoming)
+                target.close()
+                recycler.giveBack(target.path)
                 throw error
             }
         }
@@ -91,10 +100,8 @@ public final class SpoolReceipt: @unchecked Sendable {
         pending = []
         guard let file else { return }
         self.file = nil
-        await spool.io.run {
-            file.close()
-            unlink(file.path)
-        }
+        file.close()
+        spool.recycler.giveBack(file.path)
     }
 
     private func headerBytes(bodySize: Int) throws(SpoolError) -> [UInt8] {

@@ -23,7 +23,7 @@ struct SpoolScanner {
                 continue
             }
             do throws(SpoolError) {
-                messages.append(try load(id, hasState: stateFiles.contains(name)))
+                messages.append(try load(id, hasState: stateFiles.contains(name), stateProblems: &quarantined))
             } catch {
                 quarantine(layout.messagePath(id), reason: error.description, into: &quarantined)
                 if stateFiles.contains(name) { _ = Glibc.rename(layout.statePath(id), "\(layout.corrupt)/\(id).state") }
@@ -34,13 +34,12 @@ struct SpoolScanner {
         return (messages, quarantined)
     }
 
-    private func load(_ id: QueueID, hasState: Bool) throws(SpoolError) -> QueuedMessage {
+    private func load(_ id: QueueID, hasState: Bool, stateProblems: inout [SpoolError]) throws(SpoolError) -> QueuedMessage {
         let path = layout.messagePath(id)
         let file = try POSIXFile.openForReading(path)
         defer { file.close() }
         let size = try file.size()
-        let head = try file.read(limit: 64 * 1024)
-        let header = try MessageFileFormat.parseHeader(head, path: path)
+        let header = try MessageFileFormat.readHeader(file)
         guard size == header.bodyOffset + header.bodySize else {
             throw .corrupt(path: path, reason: "incomplete: \(size - header.bodyOffset) of \(header.bodySize) body bytes (never acknowledged)")
         }
@@ -48,10 +47,17 @@ struct SpoolScanner {
         var state = DeliveryState(recipients: header.envelope.recipients)
         if hasState {
             let statePath = layout.statePath(id)
-            let stateFile = try POSIXFile.openForReading(statePath)
-            defer { stateFile.close() }
-            do { state = try JSONDecoder().decode(DeliveryState.self, from: Data(try stateFile.read())) } catch {
-                throw .corrupt(path: statePath, reason: "state does not decode: \(error)")
+            do throws(SpoolError) {
+                let stateFile = try POSIXFile.openForReading(statePath)
+                defer { stateFile.close() }
+                let bytes = try stateFile.read()
+                do { state = try JSONDecoder().decode(DeliveryState.self, from: Data(bytes)) } catch {
+                    throw SpoolError.corrupt(path: statePath, reason: "state does not decode: \(error)")
+                }
+            } catch {
+                // Losing the state must not lose the message: keep it with a fresh state (at worst a
+                // recipient already served gets it twice) and quarantine the unreadable state for a look.
+                quarantine(statePath, reason: error.description + "; message kept with a fresh delivery state", into: &stateProblems)
             }
         }
         return QueuedMessage(envelope: header.envelope, state: state, size: header.bodySize)

@@ -60,9 +60,10 @@ public final class EventLoop: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let cancelled = Task.isCancelled
+                // Checked under the lock: onCancel takes the same lock, so either it sees the waiter or we see
+                // the cancellation; checking before locking could lose a cancellation in between.
                 let failure: (any Error)? = state.withLock { s -> (any Error)? in
-                    if cancelled { return TransportError.cancelled }
+                    if Task.isCancelled { return TransportError.cancelled }
                     var registration = s.registrations[fd] ?? Registration()
                     let waiter = Waiter(id: id, deadline: deadline, continuation: continuation)
                     switch interest {

@@ -16,7 +16,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         let maxBits = bytes.count * 8
         var bits = maxBits
         if parts.count == 2 {
-            guard let n = Int(parts[1]), n >= 0, n <= maxBits, !parts[1].hasPrefix("+") else { return nil }
+            guard !parts[1].isEmpty, parts[1].utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), parts[1].count <= 3,
+                  let n = Int(parts[1]), n <= maxBits else { return nil }
             bits = n
         }
         self.prefixLength = bits
