@@ -20,15 +20,19 @@ public final class TemporarySpoolDirectory: @unchecked Sendable {
         try Spool(root: root, ioThreads: 1)
     }
 
-    /// File names in `incoming/`, `queue/` or `corrupt/`, sorted.
+    /// File names in `incoming/`, `queue/`, `corrupt/` or `recycle/`, sorted.
     public func names(in folder: SpoolFolder) -> [String] {
-        let path: String
+        ((try? FileManager.default.contentsOfDirectory(atPath: path(of: folder))) ?? []).sorted()
+    }
+
+    /// The folder's path under this spool's root.
+    public func path(of folder: SpoolFolder) -> String {
         switch folder {
-        case .incoming: path = spool.layout.incoming
-        case .queue: path = spool.layout.queue
-        case .corrupt: path = spool.layout.corrupt
+        case .incoming: spool.layout.incoming
+        case .queue: spool.layout.queue
+        case .corrupt: spool.layout.corrupt
+        case .recycle: spool.layout.recycle
         }
-        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
     }
 
     public func remove() { directory.remove() }
@@ -36,7 +40,7 @@ public final class TemporarySpoolDirectory: @unchecked Sendable {
 
 /// The spool's sub-folders, for assertions about what is left where.
 public enum SpoolFolder: Sendable {
-    case incoming, queue, corrupt
+    case incoming, queue, corrupt, recycle
 }
 
 /// Runs `body` with a fresh spool and removes its directory afterwards, also when `body` throws.

@@ -54,7 +54,7 @@ public struct DataDecoder: Sendable {
             case .lineStart:
                 if byte == UInt8(ascii: ".") {
                     state = .dotAtLineStart
-                    lineLength = 1
+                    lineLength = 0  // the stuffing dot is not part of the line (RFC 5321 §4.5.3.1.6)
                 } else {
                     state = .inLine
                     lineLength = 0

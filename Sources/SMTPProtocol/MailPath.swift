@@ -37,7 +37,7 @@ public enum MailboxParser {
             guard let colon = body.firstIndex(of: ":") else { return .failure(.invalidDomain) }
             body = body[body.index(after: colon)...]
         }
-        guard body.utf8.count <= maxPathLength else { return .failure(.tooLong) }
+        guard body.utf8.count + 2 <= maxPathLength else { return .failure(.tooLong) }  // 256 includes < and >
         guard let at = atSignSeparatingDomain(body) else { return .failure(.missingDomain) }
         let local = body[..<at]
         let domain = body[body.index(after: at)...]
@@ -67,8 +67,19 @@ public enum MailboxParser {
 
     private static func isValidLocalPart(_ local: Substring) -> Bool {
         if local.first == "\"" {
-            guard local.count >= 2, local.last == "\"" else { return false }
-            return local.utf8.allSatisfy { $0 >= 32 && $0 != 127 }
+            // Quoted-string: one pair of quotes around the whole local part; inner quotes and
+            // backslashes only as quoted-pairs.
+            var bytes = Array(local.utf8.dropFirst())
+            guard bytes.last == UInt8(ascii: "\"") else { return false }
+            bytes.removeLast()
+            var escaped = false
+            for byte in bytes {
+                if byte < 32 || byte == 127 { return false }
+                if escaped { escaped = false; continue }
+                if byte == UInt8(ascii: "\\") { escaped = true; continue }
+                if byte == UInt8(ascii: "\"") { return false }
+            }
+            return !escaped
         }
         // Dot-string: atoms separated by single dots.
         if local.hasPrefix(".") || local.hasSuffix(".") || local.contains("..") { return false }

@@ -6,20 +6,24 @@ public enum SMTPCommandParser {
     public static func parse(_ line: some Collection<UInt8>) -> Result<SMTPCommand, SMTPCommandError> {
         if line.count > maxLineLength - 2 { return .failure(.lineTooLong) }
         if line.contains(0) { return .failure(.containsNUL) }
-        // UTF-8 is allowed in paths (SMTPUTF8); invalid UTF-8 is simply a syntax error later.
-        let text = String(decoding: line, as: UTF8.self)
+        // UTF-8 is allowed in paths (SMTPUTF8); anything that is not valid UTF-8 is a syntax error.
+        guard let text = String(validating: line, as: UTF8.self) else {
+            return .failure(.syntax("invalid UTF-8"))
+        }
         let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
-        let verb = text[..<verbEnd].uppercased()
+        let verb = asciiUppercased(text[..<verbEnd])
         let argument = text[verbEnd...].drop { $0 == " " }
         let rest = Substring(argument.reversed().drop { $0 == " " }.reversed())
 
         switch verb {
-        case "HELO":
-            guard !rest.isEmpty else { return .failure(.syntax("HELO requires a domain")) }
-            return .success(.helo(domain: String(rest.split(separator: " ")[0])))
-        case "EHLO":
-            guard !rest.isEmpty else { return .failure(.syntax("EHLO requires a domain")) }
-            return .success(.ehlo(domain: String(rest.split(separator: " ")[0])))
+        case "HELO", "EHLO":
+            // Any name is accepted (in-cluster clients rarely have a resolvable one), but not control
+            // characters: the name ends up in the Received: header and in logs.
+            guard let name = rest.split(separator: " ").first else { return .failure(.syntax("\(verb) requires a domain")) }
+            guard name.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value != 127 }) else {
+                return .failure(.syntax("\(verb) domain contains control characters"))
+            }
+            return .success(verb == "HELO" ? .helo(domain: String(name)) : .ehlo(domain: String(name)))
         case "MAIL":
             return parseMail(rest)
         case "RCPT":
@@ -42,7 +46,7 @@ public enum SMTPCommandParser {
         case "AUTH":
             let words = rest.split(separator: " ")
             guard let mechanism = words.first, words.count <= 2 else { return .failure(.syntax("AUTH mechanism [initial-response]")) }
-            return .success(.auth(mechanism: mechanism.uppercased(), initialResponse: words.count == 2 ? String(words[1]) : nil))
+            return .success(.auth(mechanism: asciiUppercased(mechanism), initialResponse: words.count == 2 ? String(words[1]) : nil))
         default:
             return .failure(.unrecognized)
         }
@@ -67,12 +71,13 @@ public enum SMTPCommandParser {
             let (key, value) = splitParameter(word)
             switch key {
             case "SIZE":
-                guard let value, let size = Int(value), size >= 0, value.allSatisfy(\.isASCII) else {
+                guard let value, !value.isEmpty, value.count <= 18, value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                      let size = Int(value) else {
                     return .failure(.invalidParameterValue("SIZE"))
                 }
                 parameters.size = size
             case "BODY":
-                guard let value, let body = MailParameters.Body(rawValue: value.uppercased()) else {
+                guard let value, let body = MailParameters.Body(rawValue: asciiUppercased(value)) else {
                     return .failure(.invalidParameterValue("BODY"))
                 }
                 parameters.body = body
@@ -102,7 +107,7 @@ public enum SMTPCommandParser {
 
     /// Splits `FROM:<path> params` (keyword case-insensitive, spaces after the colon tolerated as many clients send them).
     private static func pathArgument(_ argument: Substring, keyword: String) -> (Substring, Substring)? {
-        guard argument.count >= keyword.count, argument.prefix(keyword.count).uppercased() == keyword else { return nil }
+        guard argument.count >= keyword.count, asciiUppercased(argument.prefix(keyword.count)) == keyword else { return nil }
         let afterKeyword = argument.dropFirst(keyword.count).drop { $0 == " " }
         guard afterKeyword.first == "<" else { return nil }
         guard let close = closingBracket(afterKeyword) else { return nil }
@@ -127,7 +132,13 @@ public enum SMTPCommandParser {
     }
 
     private static func splitParameter(_ word: Substring) -> (key: String, value: String?) {
-        guard let eq = word.firstIndex(of: "=") else { return (word.uppercased(), nil) }
-        return (word[..<eq].uppercased(), String(word[word.index(after: eq)...]))
+        guard let eq = word.firstIndex(of: "=") else { return (asciiUppercased(word), nil) }
+        return (asciiUppercased(word[..<eq]), String(word[word.index(after: eq)...]))
+    }
+
+    /// Upper-cases ASCII letters only: SMTP keywords are ASCII, and Unicode case mapping would turn
+    /// look-alikes such as "QUıT" or "ſIZE" into keywords.
+    static func asciiUppercased(_ text: some StringProtocol) -> String {
+        String(decoding: text.utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
     }
 }

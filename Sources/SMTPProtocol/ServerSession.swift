@@ -76,6 +76,11 @@ public struct ServerSession: Sendable {
         }
     }
 
+    private var isCommitting: Bool {
+        if case .committing = phase { return true }
+        return false
+    }
+
     public var isClosed: Bool {
         if case .closed = phase { return true }
         return false
@@ -86,6 +91,10 @@ public struct ServerSession: Sendable {
         case .connected:
             phase = .idle
             return [.send(SMTPReply(220, nil, "\(configuration.hostname) ESMTP MailRelay"))]
+        case .input where isCommitting:
+            // The driver reads nothing while a commit is pending; should input arrive anyway, refuse it
+            // rather than let it reset the phase and lose the 250 for a message that is being queued.
+            return [.send(SMTPReply(451, .init(4, 5, 0), "Error: previous message is still being committed"))]
         case .input(.lineTooLong):
             return error(.lineTooLong)
         case .input(.line(let line)):
@@ -240,10 +249,15 @@ public struct ServerSession: Sendable {
             case .syntax(let why): SMTPReply(501, .init(5, 5, 4), "Syntax: \(why)")
             case .invalidSender(let why): SMTPReply(501, .init(5, 1, 7), "Bad sender address syntax (\(why))")
             case .invalidRecipient(let why): SMTPReply(501, .init(5, 1, 3), "Bad recipient address syntax (\(why))")
-            case .unknownParameter(let name): SMTPReply(555, .init(5, 5, 4), "Unsupported parameter \(name)")
+            case .unknownParameter(let name): SMTPReply(555, .init(5, 5, 4), "Unsupported parameter \(Self.printable(name))")
             case .invalidParameterValue(let name): SMTPReply(501, .init(5, 5, 4), "Bad \(name) parameter value")
             }
         return error(reply: reply)
+    }
+
+    /// Client text echoed in a reply: printable ASCII only, and short, so a reply line stays one safe line.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(64).map { (33...126).contains($0.value) ? $0 : "?" }))
     }
 
     /// Counts an error; past the limit the session ends with 421, as Postfix's smtpd_hard_error_limit does.

@@ -87,7 +87,7 @@ struct MailboxParserTests {
         #expect(MailboxParser.parse(Substring(text)) == .failure(error))
     }
 
-    /// RFC 5321 §4.5.3.1: local part 64 octets, label 63, path 256 (here counted without the angle brackets).
+    /// RFC 5321 §4.5.3.1: local part 64 octets, label 63, path 256 counting the angle brackets (254 inside).
     static let lengths: [(String, MailPathError?)] = [
         (x(64) + "@example.org", nil),
         (x(65) + "@example.org", .tooLong),
@@ -96,12 +96,11 @@ struct MailboxParserTests {
         ("a@" + x(63) + ".org", nil),
         ("a@" + x(64) + ".org", .invalidDomain),
         ("a@" + String(repeating: "é", count: 32) + ".org", .invalidDomain),  // a 64-octet label
-        (x(64) + "@" + domain(octets: 191), nil),  // 256 octets
-        (x(64) + "@" + domain(octets: 192), .tooLong),  // 257
-        ("a@" + domain(octets: 254), nil),  // 256
-        // A 255-octet domain is legal on its own but cannot fit a 256-octet path with a local part.
-        ("a@" + domain(octets: 255), .tooLong),
-        ("@relay.example:" + "a@" + domain(octets: 254), nil),  // the source route does not count
+        (x(64) + "@" + domain(octets: 189), nil),  // 254 octets, 256 with brackets
+        (x(64) + "@" + domain(octets: 190), .tooLong),  // 257 with brackets
+        ("a@" + domain(octets: 252), nil),  // 256 with brackets
+        ("a@" + domain(octets: 253), .tooLong),
+        ("@relay.example:" + "a@" + domain(octets: 252), nil),  // the source route does not count
         (x(300), .tooLong),
     ]
 
@@ -151,23 +150,15 @@ struct MailboxParserTests {
         #expect(ReversePath.null.address == "")
     }
 
-    // Known issue: a quoted local part is only checked to start and end with a quote, so several quoted strings
-    // glued together pass although RFC 5321 §4.1.2 allows one Quoted-string or one Dot-string.
     @Test("a local part is one quoted string or one dot-string")
     func malformedQuotedStrings() {
-        withKnownIssue(#""a"b"c"@example.org and "a"."b"@example.org are accepted"#) {
-            #expect(MailboxParser.parse(#""a"b"c"@example.org"#) == .failure(.invalidLocalPart))
-            #expect(MailboxParser.parse(#""a"."b"@example.org"#) == .failure(.invalidLocalPart))
-        }
+        #expect(MailboxParser.parse(#""a"b"c"@example.org"#) == .failure(.invalidLocalPart))
+        #expect(MailboxParser.parse(#""a"."b"@example.org"#) == .failure(.invalidLocalPart))
     }
 
-    // Known issue: RFC 5321 §4.5.3.1.3 counts the angle brackets in the 256-octet path limit, so the inside of
-    // the brackets may hold at most 254 octets; the parser allows 256.
     @Test("a path including its brackets is at most 256 octets")
     func pathLimitCountsBrackets() {
-        withKnownIssue("255- and 256-octet mailboxes (257/258 with brackets) are accepted") {
-            #expect(MailboxParser.parse(Substring(x(64) + "@" + domain(octets: 190))) == .failure(.tooLong))
-        }
+        #expect(MailboxParser.parse(Substring(x(64) + "@" + domain(octets: 190))) == .failure(.tooLong))
         #expect(MailboxParser.parse(Substring(x(64) + "@" + domain(octets: 189))) == .success(Mailbox(localPart: x(64), domain: domain(octets: 189))))
     }
 }

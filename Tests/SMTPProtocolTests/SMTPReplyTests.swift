@@ -98,15 +98,11 @@ struct SMTPReplyTests {
         #expect(EnhancedStatusCode(text) == nil)
     }
 
-    // Known issue: each part is read with Int(_:), which also takes a sign and leading zeros, so "+5.1.1",
-    // "5.+1.1", "5.-0.0" and "05.1.1" parse; RFC 3463 §2 allows only digits, and one digit for the class.
     @Test("only digits are accepted")
     func signsAndZeros() {
-        withKnownIssue("Int(_:) accepts '+', '-0' and leading zeros") {
-            #expect(EnhancedStatusCode("+5.1.1") == nil)
-            #expect(EnhancedStatusCode("5.+1.1") == nil)
-            #expect(EnhancedStatusCode("5.-0.0") == nil)
-            #expect(EnhancedStatusCode("05.1.1") == nil)
-        }
+        #expect(EnhancedStatusCode("+5.1.1") == nil)
+        #expect(EnhancedStatusCode("5.+1.1") == nil)
+        #expect(EnhancedStatusCode("5.-0.0") == nil)
+        #expect(EnhancedStatusCode("05.1.1") == nil)
     }
 }

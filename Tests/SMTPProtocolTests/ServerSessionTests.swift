@@ -87,6 +87,16 @@ struct ServerSessionTests {
         #expect(session.handle(dataEnd()) == [.commit(expected, heloName: "client.example")])
     }
 
+    @Test("a repeated recipient is recorded once, in first-seen order")
+    func duplicateRecipients() {
+        var session = greetedSession()
+        _ = session.handle(command("MAIL FROM:<a@client.example>"))
+        for address in ["b@dest.example", "c@dest.example", "b@dest.example", "c@dest.example"] {
+            #expect(session.handle(command("RCPT TO:<\(address)>")).map(render) == ["250 2.1.5"])
+        }
+        #expect(session.transaction?.recipients == [Mailbox(localPart: "b", domain: "dest.example"), Mailbox(localPart: "c", domain: "dest.example")])
+    }
+
     @Test("commitFailed sends exactly the reply it was given", arguments: [
         SMTPReply(451, EnhancedStatusCode(4, 3, 0), "Error: queue file write error"),
         SMTPReply(452, EnhancedStatusCode(4, 3, 1), lines: ["Insufficient system storage", "try later"]),
@@ -124,6 +134,44 @@ struct ServerSessionTests {
         #expect(idle.isClosed)
     }
 
+    @Test("usedEHLO follows the last greeting")
+    func usedEHLO() {
+        var session = ServerSession(configuration: .standard)
+        _ = session.handle(.connected)
+        #expect(!session.usedEHLO)
+        _ = session.handle(command("EHLO client.example"))
+        #expect(session.usedEHLO)
+        _ = session.handle(command("HELO client.example"))
+        #expect(!session.usedEHLO)
+        _ = session.handle(command("EHLO"))  // a failed EHLO changes nothing
+        #expect(!session.usedEHLO)
+    }
+
+    @Test("transaction is visible from MAIL until the commit is answered or the transaction ends")
+    func currentTransaction() {
+        var session = greetedSession()
+        #expect(session.transaction == nil)
+        _ = session.handle(Steps.mail.event)
+        var expected = MailTransaction(sender: .mailbox(Mailbox(localPart: "a", domain: "client.example")), parameters: MailParameters())
+        #expect(session.transaction == expected)
+        _ = session.handle(Steps.rcpt.event)
+        expected.recipients = [Mailbox(localPart: "b", domain: "dest.example")]
+        #expect(session.transaction == expected)
+        _ = session.handle(command("DATA"))
+        #expect(session.transaction == expected, "while receiving data")
+        _ = session.handle(dataEnd())
+        #expect(session.transaction == expected, "while committing")
+        _ = session.handle(.committed(queueID: "Q1"))
+        #expect(session.transaction == nil)
+
+        for ending in [command("RSET"), dataEnd { $0.sawNUL = true }, command("QUIT")] {
+            for step in [Steps.mail, Steps.rcpt, Steps.data] { _ = session.handle(step.event) }
+            #expect(session.transaction != nil)
+            _ = session.handle(ending)
+            #expect(session.transaction == nil, "after \(ending)")
+        }
+    }
+
     @Test("the error limit ends with 421 4.7.0 naming the host")
     func errorLimitText() {
         var session = greetedSession(.standard.with { $0.maxErrors = 1 })
@@ -135,17 +183,13 @@ struct ServerSessionTests {
         #expect(session.isClosed)
     }
 
-    // Known issue (latent until Receiving exists): while a commit is pending, RSET/HELO/EHLO move the phase to
-    // idle and the later `.committed` is ignored, so the client never gets the 250 for a message that *was*
-    // queued and will likely send it again. A pipelining client may well send ".\r\nRSET\r\n" in one packet;
-    // either the session must hold/refuse input while committing or the driver must never feed it.
+    // While a commit is pending, input must not reset the phase: the message is being queued and its 250
+    // must still come. (InboundConnection never feeds input then; the session defends itself anyway.)
     @Test("input while committing does not lose the 250", arguments: ["RSET", "EHLO client.example", "HELO c"])
     func inputWhileCommitting(line: String) {
         var session = greetedSession()
         for step in Steps.message("x").dropLast() { _ = session.handle(step.event) }
-        _ = session.handle(command(line))
-        withKnownIssue("\(line) during .committing drops the pending 250 reply") {
-            #expect(session.handle(.committed(queueID: "Q1")).map(render) == ["250 2.0.0"])
-        }
+        #expect(session.handle(command(line)).map(render) == ["451 4.5.0"])
+        #expect(session.handle(.committed(queueID: "Q1")).map(render) == ["250 2.0.0"])
     }
 }

@@ -37,6 +37,13 @@ struct ServerSessionTranscriptTests {
             (command("RCPT TO:<e@dest.example>"), ["452 4.5.3"]),
             data, end,
         ]),
+        Transcript("a repeated recipient is accepted and does not count twice", [
+            ehlo, mail, rcpt, rcpt, rcpt,
+            (command("RCPT TO:<c@dest.example>"), ["250 2.1.5"]),
+            (command("RCPT TO:<d@dest.example>"), ["250 2.1.5"]),
+            rcpt,  // already recorded, so still fine at the limit
+            (command("RCPT TO:<e@dest.example>"), ["452 4.5.3"]),
+        ]),
         Transcript("declared SIZE over the limit", [
             ehlo,
             (command("MAIL FROM:<a@client.example> SIZE=1001"), ["552 5.3.4"]),
@@ -155,7 +162,9 @@ struct ServerSessionTranscriptTests {
             (.input(.lineTooLong), ["500 5.5.2"]),  // 2
             (command("MAIL FROM:<a@client.example> SIZE=5000"), ["552 5.3.4"]),
             (command("MAIL FROM:<ä@client.example>"), ["553 5.6.7"]),
-            mail, rcpt, rcpt, rcpt,
+            mail, rcpt,
+            (command("RCPT TO:<c@dest.example>"), ["250 2.1.5"]),
+            (command("RCPT TO:<d@dest.example>"), ["250 2.1.5"]),
             (command("RCPT TO:<f@dest.example>"), ["452 4.5.3"]),
             (command("STARTTLS"), ["502 5.5.1"]),  // 3
             data, (dataEnd { $0.sawBareLF = true }, ["550 5.5.2"]),
