@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A byte count as operators write it: `10MiB`, `10MB`, `512KiB`, `1000` (plain bytes).
 struct ByteSize: Sendable, Equatable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import Configuration
-import Foundation
+import FoundationEssentials
 import Yams
 
 /// A YAML config file read once: which known keys it sets, and a swift-configuration provider serving them.

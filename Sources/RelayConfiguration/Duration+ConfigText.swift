@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension Duration {
     // Largest first, so formatting picks `5d` over `120h`; `ms` must be matched before `m`.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Every key a config file or a `RELAY_*` variable may set: the one list unknown keys are checked against.
 enum SettingKey: String, CaseIterable, Sendable {

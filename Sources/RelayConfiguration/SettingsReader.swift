@@ -1,5 +1,5 @@
 import Configuration
-import Foundation
+import FoundationEssentials
 import Transport
 
 /// Reads raw values through swift-configuration and turns them into typed values or operator-worded errors.

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Delivery
-import Foundation
+import FoundationEssentials
 import Logging
 import Receiving
 import RelayConfiguration
@@ -33,7 +33,8 @@ struct Relayd: AsyncParsableCommand {
         do {
             settings = try RelaySettings.load(configFile: configFile, environment: environment, defaultHostname: Self.hostName())
         } catch {
-            FileHandle.standardError.write(Data("relayd: configuration error: \(error)\n".utf8))
+            var line = Array("relayd: configuration error: \(error)\n".utf8)
+            _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
             throw ExitCode(78)  // EX_CONFIG
         }
         LoggingSystem.bootstrap { label in
