@@ -36,7 +36,7 @@ public final class SMTPServer: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for listener in listeners {
-                    group.addTask { await self.serve(listener) }
+                    group.addTask(executorPreference: EventLoop.shared) { await self.serve(listener) }
                 }
             }
         } onGracefulShutdown: {
@@ -64,7 +64,8 @@ public final class SMTPServer: Service, Sendable {
                         "client": "\(connection.peer.host)", "limit": "\(configuration.maxConnections)"])
                     continue
                 }
-                sessions.addTask {
+                // Sessions run on the event loop thread: readiness resumes them without a thread hop.
+                sessions.addTask(executorPreference: EventLoop.shared) {
                     var inbound = InboundConnection(
                         connection: connection, configuration: self.configuration, spool: self.spool, logger: self.logger)
                     await inbound.run()

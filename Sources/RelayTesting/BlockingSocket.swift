@@ -7,6 +7,11 @@ import Synchronization
 /// A plain blocking TCP client socket for talking to a server under test. Every call runs on a
 /// dedicated thread (see `onDedicatedThread`), and reads give up after `timeout`, so a broken server
 /// fails a test instead of hanging it.
+///
+/// The timeout is a guard against hangs, not a latency check, so it is generous: the server under test runs
+/// on the test process's cooperative pool (two threads here), which CPU-bound tests running in parallel can
+/// hold for seconds; a debug build under load then answers late but correctly (seen: a 220 greeting after
+/// 7 s), and a 10 s guard turned that into EAGAIN failures.
 public final class BlockingSocket: @unchecked Sendable {
     private let descriptor: Atomic<Int32>
     /// The descriptor, -1 once closed.
@@ -17,7 +22,7 @@ public final class BlockingSocket: @unchecked Sendable {
     deinit { close() }
 
     /// Connects to a numeric `host` (IPv4 or IPv6) and `port`.
-    public static func connect(host: String, port: UInt16, timeout: Duration = .seconds(10)) async throws -> BlockingSocket {
+    public static func connect(host: String, port: UInt16, timeout: Duration = .seconds(60)) async throws -> BlockingSocket {
         try await onDedicatedThread {
             var v4 = in_addr()
             var v6 = in6_addr()

@@ -1,9 +1,11 @@
 import Synchronization
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
-/// For effects that happen on other tasks or threads (a delivery, a file appearing).
+/// For effects that happen on other tasks or threads (a delivery, a file appearing). The default timeout
+/// is generous because it only costs time when the effect never comes, while a loaded machine (parallel
+/// CPU-bound tests on a two-thread cooperative pool) can delay an effect that does come by many seconds.
 public func eventually(
-    timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool
+    timeout: Duration = .seconds(30), _ condition: @Sendable () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while true {

@@ -4,13 +4,19 @@ import Glibc
 import Synchronization
 import CLinux
 
-/// One epoll thread that wakes the tasks waiting for their sockets to become readable or writable.
+/// One epoll thread that wakes the tasks waiting for their sockets to become readable or writable, and
+/// runs those tasks itself.
 ///
 /// Sockets stay non-blocking; a task that meets EAGAIN suspends in `wait(for:on:deadline:)` until epoll
 /// reports the descriptor ready. Registrations are one-shot so a readiness event is delivered to exactly one
 /// waiter. Deadlines are checked on a coarse tick (a quarter second), which is plenty for SMTP timeouts and
 /// keeps the loop O(ready descriptors) rather than O(sessions).
-public final class EventLoop: Sendable {
+///
+/// The loop is also a `TaskExecutor`: session tasks started with it as their executor preference run on
+/// this thread between `epoll_wait` calls, as on a NIO event loop. A socket becoming ready then resumes its
+/// task without a hand-off to another thread; measured, that hand-off (a futex wake per round trip) was the
+/// largest cost of an SMTP exchange.
+public final class EventLoop: TaskExecutor, Sendable {
     /// Which readiness a task waits for.
     public enum Interest: Sendable { case readable, writable }
 
@@ -37,6 +43,9 @@ public final class EventLoop: Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
     private let state = Mutex(State())
+    private let jobs = Mutex<[UnownedJob]>([])
+    private let wakePending = Atomic<Bool>(false)
+    private let loopThread = Atomic<UInt>(0)
     private static let tick = Duration.milliseconds(250)
 
     private init() {
@@ -78,6 +87,33 @@ public final class EventLoop: Sendable {
             }
         } onCancel: {
             resume(fd: fd, waiterID: id, with: TransportError.cancelled)
+        }
+    }
+
+    /// Runs a job of a task that prefers this executor, on the loop thread.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        jobs.withLock { $0.append(unowned) }
+        if pthread_self() != loopThread.load(ordering: .relaxed),
+           !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
+    }
+
+    /// Runs every queued job; returns whether any ran.
+    private func runJobs() -> Bool {
+        var ran = false
+        while true {
+            let batch = jobs.withLock { queued -> [UnownedJob] in
+                let batch = queued
+                queued.removeAll(keepingCapacity: true)
+                return batch
+            }
+            if batch.isEmpty { return ran }
+            ran = true
+            let executor = asUnownedTaskExecutor()
+            for job in batch { job.runSynchronously(on: executor) }
         }
     }
 
@@ -130,14 +166,22 @@ public final class EventLoop: Sendable {
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         var nextTimeoutScan = ContinuousClock.now + EventLoop.tick
+        loopThread.store(pthread_self(), ordering: .relaxed)
         while true {
-            let count = epoll_wait(epollFD, events, Int32(capacity), 250)
+            _ = runJobs()
+            let pending = jobs.withLock { !$0.isEmpty }
+            let count = epoll_wait(epollFD, events, Int32(capacity), pending ? 0 : 250)
             if count < 0, errno != EINTR { fatalError("epoll_wait: \(errno)") }
             var ready: [(CheckedContinuation<Void, any Error>, (any Error)?)] = []
             state.withLock { s in
                 for i in 0..<Int(max(count, 0)) {
                     let fd = events[i].data.fd
-                    if fd == wakeFD { continue }
+                    if fd == wakeFD {
+                        var value: UInt64 = 0
+                        _ = read(wakeFD, &value, 8)
+                        wakePending.store(false, ordering: .releasing)
+                        continue
+                    }
                     guard var registration = s.registrations[fd] else { continue }
                     let flags = events[i].events
                     let failed = flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0
