@@ -8,10 +8,10 @@ import Synchronization
 /// dedicated thread (see `onDedicatedThread`), and reads give up after `timeout`, so a broken server
 /// fails a test instead of hanging it.
 ///
-/// The timeout is a guard against hangs, not a latency check, so it is generous: the server under test runs
-/// on the test process's cooperative pool (two threads here), which CPU-bound tests running in parallel can
-/// hold for seconds; a debug build under load then answers late but correctly (seen: a 220 greeting after
-/// 7 s), and a 10 s guard turned that into EAGAIN failures.
+/// The timeout is a guard against hangs, not a latency check, so it is generous: the test task and parts of
+/// the system under test run on the test process's cooperative pool (two threads here), which CPU-bound
+/// tests running in parallel can hold for seconds. With a 10 s guard, a debug build under load answered late
+/// but correctly (seen: a 220 greeting after 7 s) and tests failed with EAGAIN.
 public final class BlockingSocket: @unchecked Sendable {
     private let descriptor: Atomic<Int32>
     /// The descriptor, -1 once closed.

@@ -15,9 +15,11 @@ public final class TemporarySpoolDirectory: @unchecked Sendable {
         spool = try Spool(root: directory.appending("spool"), ioThreads: ioThreads)
     }
 
-    /// Opens a second `Spool` on the same root, as relayd does when it starts again after a crash.
+    /// Opens a second `Spool` on the same root, as relayd does when it starts again after a crash (which
+    /// releases the first one's lock; here the first one lets go explicitly).
     public func reopen() throws -> Spool {
-        try Spool(root: root, ioThreads: 1)
+        spool.relinquish()
+        return try Spool(root: root, ioThreads: 1)
     }
 
     /// File names in `incoming/`, `queue/`, `corrupt/` or `recycle/`, sorted.

@@ -26,12 +26,16 @@ final class InodeRecycler: Sendable {
         self.capacity = capacity
     }
 
-    /// Lists what a previous run left in the bin; extra files beyond the capacity are removed.
+    /// Lists what a previous run left in the bin; extra files beyond the capacity are removed, and anything
+    /// that is not a regular file (a directory, a symlink, a FIFO someone put there) is never used.
     func load(existing names: [String]) {
         let salt = UInt64(UInt32.random(in: 0...UInt32.max)) << 32
         bin.withLock { bin in
             for name in names {
-                if bin.free.count < capacity { bin.free.append("\(directory)/\(name)") } else { unlink("\(directory)/\(name)") }
+                let path = "\(directory)/\(name)"
+                var info = stat()
+                guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { continue }
+                if bin.free.count < capacity { bin.free.append(path) } else { unlink(path) }
             }
             bin.nextName = salt  // new names never collide with files listed above
         }
@@ -40,15 +44,23 @@ final class InodeRecycler: Sendable {
     /// A writable, empty file in the bin: a recycled one if any, else a new one.
     func take() throws(SpoolError) -> POSIXFile {
         while let path = bin.withLock({ $0.free.popLast() }) {
-            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
-            if fd >= 0 { return POSIXFile(fd: fd, path: path) }
-            if errno != ENOENT { throw SpoolError.fromErrno("open", path) }
+            // O_NOFOLLOW and O_NONBLOCK so a symlink or FIFO planted in the bin cannot redirect or stall us.
+            let fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            var info = stat()
+            guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, ftruncate(fd, 0) == 0 else {
+                Glibc.close(fd)
+                continue
+            }
+            return POSIXFile(fd: fd, path: path)
         }
         return try POSIXFile.create(freshName())
     }
 
-    /// Gives back a file from `take()` that was not used (the message was refused).
+    /// Gives back a file from `take()` that was not used (the message was refused). Its bytes are freed now:
+    /// the bin keeps inodes, not mail.
     func giveBack(_ path: String) {
+        _ = truncate(path, 0)
         let kept = bin.withLock { bin -> Bool in
             guard bin.free.count < capacity else { return false }
             bin.free.append(path)
@@ -68,6 +80,9 @@ final class InodeRecycler: Sendable {
             if errno == ENOENT { return }
             throw SpoolError.fromErrno("rename", path)
         }
+        // Free the delivered message's blocks at once: space comes back as the queue drains, and delivered
+        // mail does not linger on disk.
+        _ = truncate(target, 0)
         bin.withLock { $0.free.append(target) }
     }
 

@@ -14,15 +14,36 @@ public final class Spool: Sendable {
     /// Ids of freshly committed messages, a hint for the queue runner; a lost hint only delays (it scans too).
     public let newMail: AsyncStream<QueueID>
 
-    /// Opens (creating if needed) the spool at `root`.
+    /// Held for the spool's lifetime: one relayd per spool (a second one would reuse files the first owns).
+    private let lockFD: Int32
+
+    /// Opens (creating if needed) the spool at `root`; fails if another process has it open.
     public init(root: String, ioThreads: Int = 4) throws(SpoolError) {
         layout = SpoolLayout(root: root)
         try layout.create()
+        lockFD = open(layout.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard lockFD >= 0 else { throw SpoolError.fromErrno("open", layout.root) }
+        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(lockFD)
+            if code == EWOULDBLOCK { throw .locked(path: layout.root) }
+            throw SpoolError.fromErrno("flock", layout.root, code)
+        }
         commitQueue = try GroupCommitQueue(name: "spool", syncPath: layout.root)
         io = BlockingIOPool(threads: ioThreads)
         recycler = InodeRecycler(directory: layout.recycle)
         recycler.load(existing: try SpoolScanner(layout: layout).listDirectory(layout.recycle))
         (newMail, newMailContinuation) = AsyncStream.makeStream(of: QueueID.self, bufferingPolicy: .bufferingNewest(100_000))
+    }
+
+    /// Releases the one-process lock, so another Spool may open this root: at shutdown, and in tests that
+    /// simulate a restart in one process. This Spool must not be used afterwards.
+    public func relinquish() {
+        flock(lockFD, LOCK_UN)
+    }
+
+    deinit {
+        close(lockFD)
     }
 
     /// Starts receiving a message; the id is assigned now so every log line about it can carry it.

@@ -10,6 +10,8 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(operation: String, path: String, errno: Int32)
     case corrupt(path: String, reason: String)
     case notFound(QueueID)
+    /// Another process (a second relayd) holds the spool.
+    case locked(path: String)
 
     /// The error for a failed system call on `path`, telling a full disk apart from other failures.
     public static func fromErrno(_ operation: String, _ path: String, _ code: Int32 = errno) -> SpoolError {
@@ -22,6 +24,7 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
         case .io(let operation, let path, let code): return "\(operation) \(path): \(String(cString: strerror(code)))"
         case .corrupt(let path, let reason): return "\(path): \(reason)"
         case .notFound(let id): return "\(id): no such message in the queue"
+        case .locked(let path): return "\(path): the spool is in use by another process"
         }
     }
 
@@ -29,7 +32,7 @@ public enum SpoolError: Error, Sendable, Equatable, CustomStringConvertible {
     public var smtpReply: SMTPReply {
         switch self {
         case .diskFull: SMTPReply(452, .init(4, 3, 1), "Insufficient system storage; try again later")
-        case .io, .corrupt, .notFound: SMTPReply(451, .init(4, 3, 0), "Local error in processing; try again later")
+        case .io, .corrupt, .notFound, .locked: SMTPReply(451, .init(4, 3, 0), "Local error in processing; try again later")
         }
     }
 }

@@ -20,7 +20,6 @@ public struct SpoolLayout: Sendable {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
     }
 
-    public func incomingPath(_ id: QueueID) -> String { "\(incoming)/\(id).msg" }
     public func messagePath(_ id: QueueID) -> String { "\(queue)/\(id).msg" }
     public func statePath(_ id: QueueID) -> String { "\(queue)/\(id).state" }
 

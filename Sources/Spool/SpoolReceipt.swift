@@ -100,15 +100,18 @@ public final class SpoolReceipt: @unchecked Sendable {
         pending = []
         guard let file else { return }
         self.file = nil
-        file.close()
-        spool.recycler.giveBack(file.path)
+        let recycler = spool.recycler
+        await spool.io.run {
+            file.close()
+            recycler.giveBack(file.path)
+        }
     }
 
     private func headerBytes(bodySize: Int) throws(SpoolError) -> [UInt8] {
         do {
             return MessageFileFormat.preamble(bodySize: bodySize) + (try MessageFileFormat.envelopeLine(envelope))
         } catch {
-            throw .corrupt(path: spool.layout.incomingPath(id), reason: "cannot encode envelope: \(error)")
+            throw .corrupt(path: spool.layout.messagePath(id), reason: "cannot encode envelope: \(error)")
         }
     }
 }

@@ -48,6 +48,28 @@ struct OutboxTransportTests {
         }
     }
 
+    /// A queue file written before ServerSession collapsed repeated RCPTs can still list a recipient twice;
+    /// delivering it must not trap (it crashed relayd on every attempt) and reports each address once.
+    @Test func duplicateRecipientsGetOneOutcomeEach() async throws {
+        try await withTemporaryDirectory { dir in
+            let outbox = try OutboxTransport(directory: dir.appending("outbox"))
+            let id = try #require(QueueID("0123456789ABC"))
+            let recipients = ["b@example.net", "c@example.net", "b@example.net"]
+            let outcomes = await outbox.deliver(Self.message(id: id, body: [1, 2, 3], recipients: recipients))
+            let file = dir.appending("outbox/\(id).eml")
+            #expect(outcomes == [
+                "b@example.net": .delivered("250 2.0.0 written to \(file)"),
+                "c@example.net": .delivered("250 2.0.0 written to \(file)"),
+            ])
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: file))) == [1, 2, 3])
+
+            try FileManager.default.removeItem(atPath: dir.appending("outbox/.tmp"))  // and on the failure path
+            let deferred = await outbox.deliver(Self.message(id: id, body: [4], recipients: recipients))
+            #expect(Set(deferred.keys) == ["b@example.net", "c@example.net"])
+            #expect(deferred.values.allSatisfy { if case .deferred = $0 { true } else { false } })
+        }
+    }
+
     @Test func redeliveryReplacesTheFile() async throws {
         try await withTemporaryDirectory { dir in
             let outbox = try OutboxTransport(directory: dir.appending("outbox"))

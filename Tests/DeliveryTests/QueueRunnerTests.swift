@@ -23,6 +23,7 @@ struct QueueRunnerTests {
         #expect(calls.first?.body == body, "the transport gets the message exactly as spooled")
         #expect(calls.first?.recipients == [Self.bob, Self.carol])
         #expect(harness.temp.names(in: .queue) == [])
+        #expect(harness.temp.names(in: .recycle).count == 1, "its file was kept for the next message")
     }
 
     @Test func deferredMessageIsRecordedThenRetriedOnFlush() async throws {
@@ -128,11 +129,18 @@ struct QueueRunnerTests {
         defer { harness.temp.remove() }
         try await Task.sleep(for: .milliseconds(100))
         harness.task.cancel()
-        // Known bug: the workers wait in QueueIndex.next() on a continuation that only close() resumes, and
-        // close() runs only on graceful shutdown, so a cancelled run() (ServiceGroup cancels services on
-        // escalation or when another service ends) never returns.
-        await withKnownIssue("QueueRunner.run() ignores task cancellation") {
-            #expect(await harness.task.finishes(within: .seconds(3)))
-        }
+        // The workers wait in QueueIndex.next(); cancellation (ServiceGroup cancels services on escalation or
+        // when another service ends) closes the index as a graceful shutdown does, so run() returns.
+        #expect(await harness.task.finishes(within: .seconds(20)))
+    }
+
+    @Test func cancellationWhileIdleAfterWorkEndsRun() async throws {
+        let transport = ScriptedTransport(always: .delivered("250 2.0.0 Ok"))
+        let harness = try RunnerHarness(transport: transport)
+        defer { harness.temp.remove() }
+        let id = try await harness.spool.commitMessage()
+        #expect(await harness.waitUntilRemoved(id))
+        harness.task.cancel()
+        #expect(await harness.task.finishes(within: .seconds(20)))
     }
 }

@@ -21,11 +21,13 @@ struct RetryPolicyTests {
         #expect(policy.delay(afterAttempts: 3, randomUnit: 0) == .milliseconds(3375))
     }
 
-    @Test(arguments: [1, 2, 5, 7, 30])
-    func jitterStaysWithinItsFraction(attempts: Int) {
+    /// Below the cap (even with the highest jitter) the delay stays within ±jitter of the base.
+    @Test(arguments: [1, 2, 5, 6])
+    func jitterStaysWithinItsFractionBelowTheCap(attempts: Int) {
         var policy = Self.plain
         policy.jitter = 0.2
         let base = Self.plain.delay(afterAttempts: attempts, randomUnit: 0.5)
+        #expect(base * 1.2 < policy.maximum, "the case under test")
         let low = policy.delay(afterAttempts: attempts, randomUnit: 0)
         let high = policy.delay(afterAttempts: attempts, randomUnit: 0.999_999)
         #expect(roughlyEqual(low, base * 0.8))
@@ -38,13 +40,34 @@ struct RetryPolicyTests {
         }
     }
 
-    @Test func jitterIsAppliedAroundTheCappedDelay() {
-        // Documents current behaviour: `maximum` caps the base, jitter may then exceed it by up to jitter × maximum.
+    /// `maximum` is a promise to the operator: at the cap, jitter can only lower the delay.
+    @Test(arguments: [7, 8, 30, 40, 10_000])
+    func jitterNeverExceedsTheMaximumAtTheCap(attempts: Int) {
         var policy = Self.plain
         policy.jitter = 0.2
-        #expect(roughlyEqual(policy.delay(afterAttempts: 40, randomUnit: 0), .seconds(2880)))
-        #expect(policy.delay(afterAttempts: 40, randomUnit: 0.999_999) > .seconds(4319))
-        #expect(policy.delay(afterAttempts: 40, randomUnit: 0.999_999) <= .seconds(4320))
+        #expect(Self.plain.delay(afterAttempts: attempts, randomUnit: 0.5) == .seconds(3600), "the case under test")
+        #expect(roughlyEqual(policy.delay(afterAttempts: attempts, randomUnit: 0), .seconds(2880)), "down to -jitter")
+        #expect(policy.delay(afterAttempts: attempts, randomUnit: 0.5) == .seconds(3600))
+        #expect(policy.delay(afterAttempts: attempts, randomUnit: 0.999_999) == .seconds(3600), "clamped, not 4320 s")
+        var previous = Duration.zero
+        for step in 0..<100 {
+            let delay = policy.delay(afterAttempts: attempts, randomUnit: Double(step) / 100)
+            #expect(delay <= .seconds(3600))
+            #expect(delay >= previous, "still monotone in the random unit")
+            previous = delay
+        }
+    }
+
+    /// Just below the cap, the upper part of the jitter range is cut at the maximum; the lower part is kept.
+    @Test func jitterNearTheCapIsClampedToTheMaximum() {
+        var policy = Self.plain
+        policy.maximum = .seconds(2000)
+        policy.jitter = 0.2
+        #expect(policy.delay(afterAttempts: 6, randomUnit: 0.5) == .seconds(1920))
+        #expect(roughlyEqual(policy.delay(afterAttempts: 6, randomUnit: 0), .seconds(1536)))
+        #expect(roughlyEqual(policy.delay(afterAttempts: 6, randomUnit: 0.6), .milliseconds(1_996_800)))
+        #expect(policy.delay(afterAttempts: 6, randomUnit: 0.7) == .seconds(2000))
+        #expect(policy.delay(afterAttempts: 6, randomUnit: 0.999_999) == .seconds(2000))
     }
 
     /// Equal to the millisecond: the policy works in Double seconds and rounds down to milliseconds.

@@ -40,7 +40,7 @@ final class ScriptedTransport: DeliveryTransport {
     }
 
     /// Waits until at least `count` attempts were made.
-    func waitForCalls(_ count: Int, timeout: Duration = .seconds(10)) async -> Bool {
+    func waitForCalls(_ count: Int, timeout: Duration = .seconds(30)) async -> Bool {
         await eventually(timeout: timeout) { self.callCount >= count }
     }
 }

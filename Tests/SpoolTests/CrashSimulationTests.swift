@@ -25,7 +25,8 @@ struct CrashSimulationTests {
             state.attempts = 2
             try await spool.writeState(state, for: withState)
 
-            // 1. A large receipt mid-DATA: spilled to incoming/, never committed (the session is still alive).
+            // 1. A large receipt mid-DATA: spilled to a file in recycle/, never committed (the session is still
+            //    alive). Files in the bin are garbage to a restart: neither queued nor quarantined.
             let streaming = spool.beginReceipt(
                 sender: "x@example.org", recipients: ["y@example.net"], clientAddress: "192.0.2.9",
                 clientName: "slow", eightBitMIME: false, smtputf8: false)
@@ -48,7 +49,8 @@ struct CrashSimulationTests {
             let report = try await temp.reopen().recover()
             withExtendedLifetime(streaming) {}  // the receiving session was still alive at the "crash"
 
-            #expect(report.discardedIncoming == 2)
+            #expect(temp.names(in: .recycle).count == 1, "the spill is in the bin, not in incoming/")
+            #expect(report.discardedIncoming == 1, "the cut-off state rewrite")
             #expect(temp.names(in: .incoming) == [])
             #expect(Set(report.messages.map(\.id)) == Set(acknowledged.keys))
             #expect(report.messages.count == acknowledged.count)
@@ -62,6 +64,11 @@ struct CrashSimulationTests {
                 let read = try await restarted.read(id)
                 #expect(read.body == body, "\(id) reads back byte for byte")
             }
+            // The restarted spool writes its next message into the left-over spill file, and only its bytes.
+            let next = SpoolFixtures.body(subject: "after the restart")
+            let nextID = try await restarted.commitMessage(body: next)
+            #expect(temp.names(in: .recycle) == [])
+            #expect(try await restarted.read(nextID).body == next)
         }
     }
 

@@ -38,11 +38,17 @@ struct DiskFullTests {
         #expect(error?.smtpReply.enhanced?.description == "4.3.1")
         #expect(disk.names(disk.spool.layout.incoming) == [])
         #expect(disk.names(disk.spool.layout.queue) == [])
+        // The file it was being written in went back to the bin, closed (not open on a deleted name).
+        #expect(disk.names(disk.spool.layout.recycle).count == 1)
+        #expect(openDescriptors(under: disk.spool.layout.root) == [])
 
-        // Space comes back: the next commit works; the failure is not sticky.
+        // Space comes back: the next commit works (in the same file); the failure is not sticky.
         truncate(filler, 0)
-        let id = try await disk.spool.commitMessage()
+        let body = SpoolFixtures.body(subject: "after the disk was full")
+        let id = try await disk.spool.commitMessage(body: body)
         #expect(disk.names(disk.spool.layout.queue) == ["\(id).msg"])
+        #expect(disk.names(disk.spool.layout.recycle) == [])
+        #expect(try await disk.spool.read(id).body == body, "nothing of the failed message is left in the reused file")
     }
 
     @Test func spillFailsWithDiskFullAndAbandonLeavesNothing() async throws {
@@ -55,15 +61,15 @@ struct DiskFullTests {
             try await receipt.append(SpoolFixtures.randomBytes(SpoolReceipt.spillThreshold + 1, seed: 6))
         }
         if case .diskFull? = error {} else { Issue.record("expected .diskFull, got \(String(describing: error))") }
+        // The failed spill already gave its file back to the bin and closed it; abandon has nothing left to do.
+        #expect(disk.names(disk.spool.layout.recycle).count == 1)
+        #expect(openDescriptors(under: disk.spool.layout.root) == [])
         await receipt.abandon()
         #expect(disk.names(disk.spool.layout.queue) == [])
-        // Known bug: when the first spill creates the incoming file but its write fails, the receipt never
-        // records the file, so abandon() cannot remove it and its descriptor stays open (its space is
-        // not freed until the process exits, even after recovery unlinks the name).
-        withKnownIssue("a failed first spill leaves its incoming/ file and descriptor behind") {
-            #expect(disk.names(disk.spool.layout.incoming) == [])
-            #expect(openDescriptors(to: disk.spool.layout.incomingPath(receipt.id)) == 0)
-        }
+        #expect(disk.names(disk.spool.layout.incoming) == [])
+        #expect(disk.names(disk.spool.layout.recycle).count == 1, "still one file, in the bin")
+        #expect(openDescriptors(under: disk.spool.layout.root) == [])
+        #expect(try await disk.spool.scan().messages.isEmpty)
     }
 
     @Test func commitOfASpilledBodyFailsWithDiskFullAndReleasesTheFile() async throws {
@@ -72,27 +78,19 @@ struct DiskFullTests {
             sender: "a@example.org", recipients: ["b@example.net"], clientAddress: "192.0.2.1", clientName: "x",
             eightBitMIME: false, smtputf8: false)
         try await receipt.append(SpoolFixtures.randomBytes(SpoolReceipt.spillThreshold, seed: 7))
-        let spillPath = disk.spool.layout.incomingPath(receipt.id)
-        #expect(disk.names(disk.spool.layout.incoming) == ["\(receipt.id).msg"])
+        let recycle = disk.spool.layout.recycle
+        let spilled = disk.names(recycle)
+        #expect(spilled.count == 1, "the body went to a file in the bin")
+        #expect(openDescriptors(under: disk.spool.layout.root) == spilled.map { recycle + "/" + $0 })
+        #expect(disk.names(disk.spool.layout.incoming) == [])
         try disk.mount.fill(leaving: 0)
         try await receipt.append(SpoolFixtures.randomBytes(100_000, seed: 8))  // stays in memory until commit
         let error = await #expect(throws: SpoolError.self) { try await receipt.commit() }
         if case .diskFull? = error {} else { Issue.record("expected .diskFull, got \(String(describing: error))") }
         #expect(disk.names(disk.spool.layout.incoming) == [])
         #expect(disk.names(disk.spool.layout.queue) == [])
-        // Known bug: the commit's error path unlinks the spilled file but never closes it, so the
-        // descriptor leaks and the deleted file keeps its blocks on the (full) disk.
-        withKnownIssue("a failed commit of a spilled receipt leaks the file's descriptor") {
-            #expect(openDescriptors(to: spillPath) == 0)
-        }
-    }
-
-    /// How many of this process's descriptors point at `path` (deleted or not).
-    private func openDescriptors(to path: String) -> Int {
-        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return fds.filter { fd in
-            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) ?? ""
-            return target == path || target == path + " (deleted)"
-        }.count
+        #expect(disk.names(recycle) == spilled, "the spill file went back to the bin")
+        #expect(openDescriptors(under: disk.spool.layout.root) == [], "and its descriptor was closed")
+        #expect(try await disk.spool.scan().messages.isEmpty)
     }
 }

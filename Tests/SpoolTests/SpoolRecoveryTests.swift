@@ -94,14 +94,37 @@ struct SpoolRecoveryTests {
         }
     }
 
-    @Test func messageWithUnreadableStateIsQuarantinedWithItsState() async throws {
+    /// Losing the state must not lose the message: it stays queued with a fresh state (at worst a recipient
+    /// already served gets it twice) and only the unreadable state goes to corrupt/, reported.
+    @Test(arguments: [
+        ("truncated", Array("{truncated".utf8)),
+        ("empty", []),
+        ("wrong shape", Array("{\"attempts\":\"three\"}".utf8)),
+        ("binary", SpoolFixtures.randomBytes(200, seed: 4)),
+    ])
+    func unreadableStateIsQuarantinedAndTheMessageKept(label: String, bytes: [UInt8]) async throws {
         try await withTemporarySpool { temp in
-            let id = try await temp.spool.commitMessage()
-            try Array("{truncated".utf8).write(to: temp.spool.layout.statePath(id))
+            let body = SpoolFixtures.randomBytes(1_234, seed: 5)
+            let id = try await temp.spool.commitMessage(recipients: ["bob@example.net", "carol@example.com"], body: body)
+            try bytes.write(to: temp.spool.layout.statePath(id))
             let report = try await temp.reopen().recover()
-            #expect(report.messages.isEmpty)
-            #expect(report.quarantined.count == 1)
-            #expect(temp.names(in: .corrupt) == ["\(id).msg", "\(id).state"])
+            #expect(report.messages.map(\.id) == [id], "\(label): the message is kept")
+            #expect(report.messages.first?.state == DeliveryState(recipients: ["bob@example.net", "carol@example.com"]),
+                    "\(label): with a fresh state")
+            #expect(report.messages.first?.size == body.count)
+            #expect(report.quarantined.count == 1, "\(label): the state is reported")
+            guard case .corrupt(let path, _)? = report.quarantined.first else {
+                Issue.record("expected a .corrupt report for \(label), got \(report.quarantined)")
+                return
+            }
+            #expect(path == temp.spool.layout.statePath(id))
+            #expect(temp.names(in: .corrupt) == ["\(id).state"])
+            #expect(try contents(of: temp.spool.layout.corrupt + "/\(id).state") == bytes, "kept byte for byte")
+            #expect(temp.names(in: .queue) == ["\(id).msg"])
+            #expect(try await temp.spool.read(id).body == body)
+
+            let again = try await temp.reopen().recover()
+            #expect(again.messages.map(\.id) == [id] && again.quarantined.isEmpty, "\(label): reported once")
         }
     }
 

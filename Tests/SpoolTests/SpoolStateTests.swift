@@ -62,11 +62,29 @@ struct SpoolStateTests {
         }
     }
 
-    @Test func corruptStateFileIsReported() async throws {
+    /// An unreadable state must not make the message undeliverable: it is moved to corrupt/ for a look and
+    /// the message is treated as never attempted.
+    @Test func corruptStateFileIsQuarantinedAndReadsAsNoState() async throws {
         try await withTemporarySpool { temp in
             let id = try await temp.spool.commitMessage()
-            try Array("{not json".utf8).write(to: temp.spool.layout.statePath(id))
-            await #expect(throws: SpoolError.self) { try await temp.spool.loadState(id) }
+            let bytes = Array("{not json".utf8)
+            try bytes.write(to: temp.spool.layout.statePath(id))
+            #expect(try await temp.spool.loadState(id) == nil)
+            #expect(temp.names(in: .queue) == ["\(id).msg"])
+            #expect(temp.names(in: .corrupt) == ["\(id).state"])
+            #expect(try contents(of: temp.spool.layout.corrupt + "/\(id).state") == bytes)
+            #expect(try await temp.spool.loadState(id) == nil, "still nothing, and nothing to move")
+
+            let scanned = try await temp.spool.scan()
+            #expect(scanned.messages.map(\.id) == [id])
+            #expect(scanned.messages.first?.state == DeliveryState(recipients: ["bob@example.net"]))
+            #expect(scanned.quarantined == [])
+
+            // The next attempt's state is recorded normally.
+            var state = DeliveryState(recipients: ["bob@example.net"])
+            state.attempts = 1
+            try await temp.spool.writeState(state, for: id)
+            #expect(try await temp.spool.loadState(id) == state)
         }
     }
 }
