@@ -72,7 +72,8 @@ class SMTPWire:
 
     def __init__(self, host: str, port: int, *, timeout: float = 15.0, source: str | None = None):
         self.timeout = timeout
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         if source:
             self.sock.bind((source, 0))

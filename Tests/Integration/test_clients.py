@@ -203,7 +203,8 @@ def test_ruby_mail_gem_as_mastodon_uses_it(relay, tmp_path):
 def test_postfix_smtp_source_5000_messages_from_20_sessions(relay):
     run([tool("smtp-source"), "-s", "20", "-m", "5000", "-l", "1024",
              "-f", "a@example.com", "-t", "b@example.com", f"{relay.host}:{relay.port}"], timeout=240)
-    files = relay.wait_for_outbox(5000, timeout=120, settle=2.0)
+    # the contract says ~1 s from 250 to the outbox; allow a slow machine 15 s for the backlog
+    files = relay.wait_for_outbox(5000, timeout=15, settle=2.0)
     ids = [f.stem for f in files]
     assert len(set(ids)) == 5000, "queue ids must be distinct"
     message_ids = []

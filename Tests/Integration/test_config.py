@@ -95,6 +95,37 @@ def test_env_overrides_the_file(relay_factory, wire):
     assert r.keyword_args("SIZE") == [str(1024 * 1024)], r
 
 
+def test_list_settings_from_the_environment_are_comma_separated(relay_factory, wire):
+    second = free_port("127.0.0.2")
+    relay = relay_factory(start=False, env={
+        "RELAY_INBOUND_ALLOWED_NETWORKS": "127.0.0.3/32,127.0.0.1/32",
+    })
+    relay.extra_env["RELAY_LISTEN_SMTP"] = f"127.0.0.1:{relay.port},127.0.0.2:{second}"
+    relay.start()
+    for host, port, source, expected in (
+        ("127.0.0.1", relay.port, "127.0.0.1", "250 2.1.5"),
+        ("127.0.0.2", second, "127.0.0.1", "250 2.1.5"),
+        ("127.0.0.1", relay.port, "127.0.0.2", "554 5.7.1"),
+    ):
+        c = SMTPWire(host, port, source=source)
+        try:
+            c.start()
+            assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+            r = c.cmd("RCPT TO:<b@example.com>")
+            assert r.status == expected, f"from {source} to {host}:{port}: {r}"
+        finally:
+            c.close()
+
+
+def test_unknown_relay_variable_is_refused_naming_it(relayd_bin, short_tmp):
+    path = short_tmp / "ok.yaml"
+    path.write_text(to_yaml(minimal(short_tmp)))
+    p = run_relayd(relayd_bin, ["--config", str(path)], cwd=short_tmp,
+                   env={"RELAY_INBOUND_MAX_RECIPIENT": "3"})  # typo of ..._MAX_RECIPIENTS
+    assert p.returncode != 0, "a mistyped RELAY_ variable must not be ignored"
+    assert "RELAY_INBOUND_MAX_RECIPIENT" in p.stderr, p.stderr
+
+
 def test_relay_config_env_names_the_config_file(relayd_bin, wire):
     r = Relay()
     try:
@@ -140,6 +171,32 @@ def test_defaults_without_a_config_file_use_var_under_the_working_directory(rela
         assert r.spool.is_dir(), "spool should be ./var/spool"
     finally:
         r.stop()
+
+
+def test_listens_on_every_configured_address(relay_factory, wire):
+    second = free_port("127.0.0.2")
+    relay = relay_factory(start=False)
+    relay.config["listen"]["smtp"] = [f"127.0.0.1:{relay.port}", f"127.0.0.2:{second}"]
+    relay.start()
+    for host, port in (("127.0.0.1", relay.port), ("127.0.0.2", second)):
+        c = SMTPWire(host, port)
+        try:
+            c.start()
+            assert c.send_message("a@example.com", ["b@example.com"], message(f"via-{host}", "x")).code == 250
+            c.cmd("QUIT")
+        finally:
+            c.close()
+    relay.wait_for_outbox(2)
+
+
+def test_an_smtp_address_in_use_is_a_start_up_error(relay, relayd_bin, short_tmp):
+    cfg = minimal(short_tmp)
+    cfg["listen"]["smtp"] = [f"{relay.host}:{relay.port}"]  # taken by the running relay
+    path = short_tmp / "clash.yaml"
+    path.write_text(to_yaml(cfg))
+    p = run_relayd(relayd_bin, ["--config", str(path)], cwd=short_tmp)
+    assert p.returncode != 0, "a second relayd on the same port must not start"
+    assert str(relay.port) in p.stderr, f"the error should name the address: {p.stderr}"
 
 
 LOGFMT_PAIR = re.compile(r'\s*([A-Za-z_][\w.\-/]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')

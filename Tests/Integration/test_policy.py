@@ -31,6 +31,34 @@ def test_only_allowed_networks_may_relay(relay_factory, wire):
     relay.wait_for_outbox(1)
 
 
+def _relay_attempt(c) -> str:
+    c.start()
+    assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+    return c.cmd("RCPT TO:<b@example.com>").status
+
+
+def test_ipv6_clients_are_matched_against_ipv6_networks(relay_factory, wire):
+    relay = relay_factory({"inbound": {"allowed_networks": ["::1/128"]}}, start=False)
+    v6_port = free_port_v6()
+    relay.config["listen"]["smtp"].append(f"[::1]:{v6_port}")
+    relay.start()
+    assert _relay_attempt(SMTPWireAt(wire, "::1", v6_port)) == "250 2.1.5"
+    assert _relay_attempt(wire(relay)) == "554 5.7.1", "127.0.0.1 is not in ::1/128"
+
+
+def free_port_v6(host: str = "::1") -> int:
+    import socket
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def SMTPWireAt(wire, host: str, port: int, **kw):
+    """A raw connection to an address other than the relay's first listener (closed by `wire`)."""
+    from types import SimpleNamespace
+    return wire(SimpleNamespace(host=host, port=port), **kw)
+
+
 # -- sizes -------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -78,6 +106,44 @@ def test_message_just_under_the_limit_is_accepted(small_relay, wire):
     r = c.send_message("a@example.com", ["b@example.com"], head + body)
     assert r.status == "250 2.0.0", r
     small_relay.wait_for_outbox(1)
+
+
+def _message_of_exactly(size: int, subject: str) -> bytes:
+    head = f"Subject: {subject}\r\n\r\n".encode()
+    room = size - len(head)
+    line = b"z" * 98 + b"\r\n"
+    body = line * (room // len(line))
+    rest = room - len(body)
+    if rest:
+        assert rest >= 2
+        body += b"z" * (rest - 2) + b"\r\n"
+    data = head + body
+    assert len(data) == size
+    return data
+
+
+def test_size_limit_boundaries(small_relay, wire):
+    """max_message_size is the largest message accepted: SIZE=limit and exactly limit octets pass,
+    one octet more is refused (SIZE at MAIL, data after the dot)."""
+    limit = 100 * KIB
+    c = wire(small_relay)
+    c.start()
+    assert c.cmd(f"MAIL FROM:<a@example.com> SIZE={limit + 1}").status == "552 5.3.4"
+    assert c.cmd(f"MAIL FROM:<a@example.com> SIZE={limit}").code == 250
+    assert c.cmd("RSET").code == 250
+
+    over = _message_of_exactly(limit + 1, "one-octet-over")
+    assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+    assert c.cmd("RCPT TO:<b@example.com>").code == 250
+    assert c.cmd("DATA").code == 354
+    c.send(over + b".\r\n")
+    assert c.reply().status == "552 5.3.4"
+
+    exact = _message_of_exactly(limit, "exactly-the-limit")
+    r = c.send_message("a@example.com", ["b@example.com"], exact)
+    assert r.status == "250 2.0.0", r
+    [path] = small_relay.wait_for_outbox(1)
+    assert b"exactly-the-limit" in path.read_bytes()
 
 
 # -- recipients --------------------------------------------------------------------------------
@@ -129,6 +195,26 @@ def test_connections_over_the_limit_get_421_and_are_closed(relay_factory, wire):
     assert again.cmd("NOOP").code == 250, "a freed slot is usable again"
 
 
+def test_the_default_limit_of_1000_connections_is_reachable(relay, wire):
+    """With the default max_connections (1000), 1000 clients at once are all greeted (relayd has
+    the file descriptors for them) and the 1001st gets 421 4.7.0."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        if hard != resource.RLIM_INFINITY and hard < 1200:
+            pytest.skip(f"this process may only open {hard} files")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    held = [wire(relay, timeout=30) for _ in range(1000)]
+    for i, c in enumerate(held):
+        g = c.greeting()
+        assert g.code == 220, f"connection {i + 1} of 1000: {g}"
+    extra = wire(relay)
+    r = extra.greeting()
+    assert r.status == "421 4.7.0", r
+    assert held[-1].cmd("NOOP").code == 250
+
+
 # -- timeouts ----------------------------------------------------------------------------------
 
 def test_idle_client_gets_421_and_is_closed(relay_factory, wire):
@@ -150,6 +236,39 @@ def test_idle_before_ehlo_also_times_out(relay_factory, wire):
     r = c.reply(timeout=15)
     assert r.status == "421 4.4.2", r
     assert c.wait_closed(5)
+
+
+def test_stalled_data_times_out_and_nothing_is_queued(relay_factory, wire):
+    relay = relay_factory({"inbound": {"data_timeout": "2s"}})
+    c = wire(relay)
+    c.start()
+    assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+    assert c.cmd("RCPT TO:<b@example.com>").code == 250
+    assert c.cmd("DATA").code == 354
+    c.send(b"Subject: stalled\r\n\r\nhalf a message")
+    t0 = time.monotonic()
+    r = c.reply(timeout=15)
+    waited = time.monotonic() - t0
+    assert r.status == "421 4.4.2", r
+    assert 1.5 <= waited <= 10, f"timed out after {waited:.1f}s, configured 2s"
+    assert c.wait_closed(5)
+    time.sleep(1.0)
+    assert relay.outbox_files() == [], "a message cut off by a timeout must not be queued"
+
+
+def test_client_vanishing_mid_data_queues_nothing(relay, wire):
+    c = wire(relay)
+    c.start()
+    assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+    assert c.cmd("RCPT TO:<b@example.com>").code == 250
+    assert c.cmd("DATA").code == 354
+    c.send(b"Subject: vanished\r\n\r\n" + b"partial line\r\n" * 1000)
+    c.close()
+    d = wire(relay)
+    d.start()
+    assert d.send_message("a@example.com", ["b@example.com"], message("survivor", "x")).code == 250
+    [path] = relay.wait_for_outbox(1, settle=1.0)
+    assert b"survivor" in path.read_bytes()
 
 
 # -- bad input -----------------------------------------------------------------------------------
@@ -211,3 +330,32 @@ def test_ten_errors_close_the_connection(relay, wire):
     assert rejected and all(s == "500 5.5.1" for s in rejected), codes
     assert len(rejected) in (9, 10), f"the 10th error (or the command after it) must end the session: {codes}"
     assert c.wait_closed(5), "connection must be closed after the 421"
+
+
+def test_broken_connections_give_their_slot_back(relay_factory, wire):
+    """max_connections counts live sessions only: 40 clients that vanish in every state (reset right
+    away, after EHLO, inside MAIL, in the middle of DATA) leave all 5 slots usable."""
+    import socket
+    import struct
+
+    relay = relay_factory({"inbound": {"max_connections": 5}})
+    steps = [
+        [],
+        [b"EHLO x\r\n"],
+        [b"EHLO x\r\n", b"MAIL FROM:<a@example.com>\r\n"],
+        [b"EHLO x\r\n", b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@example.com>\r\n", b"DATA\r\n",
+         b"Subject: cut\r\n\r\nhalf"],
+    ]
+    for i in range(40):
+        c = _open_greeted(relay, wire, attempts=50)
+        for line in steps[i % len(steps)]:
+            c.send(line)
+            time.sleep(0.005)
+        if i % 2:
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+        c.close()
+    time.sleep(1.0)
+    held = [_open_greeted(relay, wire, attempts=50) for _ in range(5)]
+    for h in held:
+        assert h.cmd("NOOP").code == 250
+    assert relay.outbox_files() == [], "no cut-off message may be queued"

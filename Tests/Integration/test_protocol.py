@@ -52,9 +52,12 @@ def test_final_reply_names_a_queue_id_that_becomes_the_outbox_file(relay, wire):
     r = c.send_message("a@example.com", ["b@example.com"], data)
     assert r.status == "250 2.0.0", r
     assert r.text.startswith("2.0.0 Ok: queued as "), r
+    acked_at = time.monotonic()
     qid = r.queue_id
     assert qid and QUEUE_ID.match(qid), f"queue id should be short uppercase alphanumeric: {r}"
-    [path] = relay.wait_for_outbox(1)
+    [path] = relay.wait_for_outbox(1, settle=0)
+    latency = time.monotonic() - acked_at
+    assert latency < 2.0, f"the message reached the outbox {latency:.2f}s after its 250 (contract: ~1 s)"
     assert path.name == f"{qid}.eml"
     _, body = read_outbox_message(path)
     assert body == data
@@ -243,3 +246,84 @@ def test_a_second_ehlo_resets_the_transaction(relay, wire):
     assert c.cmd("MAIL FROM:<a@example.com>").code == 250
     assert c.ehlo().code == 250
     assert c.cmd("RCPT TO:<b@example.com>").status == "503 5.5.1"
+
+
+def test_every_octet_but_cr_lf_and_nul_passes_unchanged(relay, wire):
+    """Data transparency: 8-bit bytes, control characters, lines that start with dots or look like
+    commands are stored exactly as sent."""
+    octets = bytes(b for b in range(1, 256) if b not in (10, 13))
+    lines = [b"Subject: octets", b""] + [octets[i:] + octets[:i] for i in range(0, 253, 11)]
+    lines += [b".", b"..", b". leading dot", b"MAIL FROM:<x@example.com>", b"QUIT", b""]
+    data = b"\r\n".join(lines)
+    c = wire(relay)
+    c.start()
+    r = c.send_message("a@example.com", ["b@example.com"], data)
+    assert r.status == "250 2.0.0", r
+    [path] = relay.wait_for_outbox(1)
+    assert read_outbox_message(path)[1] == data
+
+
+def test_a_9_mib_message_arrives_intact(relay):
+    import smtplib
+    import random
+
+    rng = random.Random(7)
+    line = lambda: "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(76))  # noqa: E731
+    body = "".join(line() + "\r\n" for _ in range((9 * 1024 * 1024) // 78)).encode()
+    data = b"Subject: big\r\nFrom: <a@example.com>\r\n\r\n" + body
+    with smtplib.SMTP(relay.host, relay.port, timeout=60) as s:
+        s.sendmail("a@example.com", ["b@example.com"], data)
+    [path] = relay.wait_for_outbox(1, timeout=60)
+    assert read_outbox_message(path)[1] == data
+
+
+def test_a_long_pipeline_gets_every_reply(relay, wire):
+    """5,000 pipelined NOOPs in one write: every reply comes back, in order, none lost or merged."""
+    import threading
+
+    c = wire(relay)
+    c.start()
+    n = 5000
+    writer = threading.Thread(target=c.send, args=(b"NOOP\r\n" * n + b"QUIT\r\n",), daemon=True)
+    writer.start()
+    codes = [c.reply(timeout=30).code for _ in range(n + 1)]
+    writer.join(30)
+    assert codes[:n] == [250] * n
+    assert codes[n] == 221
+
+
+def test_hostile_helo_names_cannot_break_the_received_header(relay, wire):
+    """Whatever the client calls itself ends up in the Received: header; it must not be able to end
+    that header early or inject one of its own. relayd may refuse such a name (501) instead."""
+    names = [
+        b"evil\rX-Injected: yes",
+        b"evil)\tX-Injected: yes",
+        b"(comment",
+        "ünïcödé.example".encode(),
+        b"a" * 900,
+        b"[127.0.0.1]",
+    ]
+    expected = []
+    for i, name in enumerate(names):
+        c = wire(relay)
+        assert c.greeting().code == 220
+        r = c.cmd(b"EHLO " + name)
+        if r.code != 250:
+            assert r.code == 501, f"EHLO {name!r}: {r}"
+            continue
+        data = message(f"helo-{i}", f"name {i}")
+        assert c.send_message("a@example.com", ["b@example.com"], data).code == 250
+        expected.append(data)
+        c.cmd("QUIT")
+    files = relay.wait_for_outbox(len(expected))
+    got = []
+    for path in files:
+        received, msg = read_outbox_message(path)
+        for header in received:
+            body = header[:-2]
+            assert b"\n" not in body.replace(b"\r\n\t", b"").replace(b"\r\n ", b""), header
+            assert b"\r" not in body.replace(b"\r\n", b""), f"bare CR in {header!r}"
+        lines = b"".join(received).split(b"\r\n")
+        assert not any(line.lstrip().startswith(b"X-Injected") for line in lines), received
+        got.append(msg)
+    assert sorted(got) == sorted(expected)

@@ -9,6 +9,9 @@ become a message of its own.
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 
 from relayd_harness import read_outbox_message
@@ -117,3 +120,36 @@ def test_dot_stuffed_lines_are_not_an_end_of_data(relay, wire):
     assert r.status == "250 2.0.0", r
     [path] = relay.wait_for_outbox(1)
     assert read_outbox_message(path)[1] == b"Subject: dots\r\n\r\n.\r\n.\r\n..x\r\n"
+
+
+def _send_in_pieces(c, pieces: list[bytes]) -> None:
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for piece in pieces:
+        c.send(piece)
+        time.sleep(0.15)  # separate reads on the server side
+
+
+def test_end_of_data_split_across_reads(relay, wire):
+    """The decoder keeps its state between reads: CRLF.CRLF arriving one byte at a time still ends the
+    data, a dot-stuffed line split after its first dot is unstuffed, and a fake end split the same way
+    (CRLF . LF) is still no end."""
+    c = wire(relay)
+    c.start()
+    assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+    assert c.cmd("RCPT TO:<b@example.com>").code == 250
+    assert c.cmd("DATA").code == 354
+    _send_in_pieces(c, [b"Subject: pieces\r\n\r\nbody\r", b"\n.", b".stuffed\r\n", b"end\r", b"\n", b".", b"\r", b"\n"])
+    r = c.reply()
+    assert r.status == "250 2.0.0", r
+    [path] = relay.wait_for_outbox(1)
+    assert read_outbox_message(path)[1] == b"Subject: pieces\r\n\r\nbody\r\n.stuffed\r\nend\r\n"
+
+    assert c.cmd("MAIL FROM:<a@example.com>").code == 250
+    assert c.cmd("RCPT TO:<b@example.com>").code == 250
+    assert c.cmd("DATA").code == 354
+    _send_in_pieces(c, [b"Subject: fake\r\n\r\nlegit\r", b"\n", b".", b"\n", SMUGGLED])
+    assert c.nothing_within(1.0), f"a split CRLF.LF ended the data: {c.buf!r}"
+    c.send(b"\r\n.\r\n")
+    assert c.reply().status == "550 5.5.2"
+    relay.wait_for_outbox(1, settle=1.0)
+    _assert_no_smuggled_message(relay)

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -257,7 +258,7 @@ def ensure_installed() -> None:
         return
     if os.geteuid() != 0:
         raise SystemExit("postfix/smtp-source are missing; run as root (or apt-get install postfix)")
-    print("installing postfix (apt, 'No configuration') ...", flush=True)
+    print("installing postfix (apt, 'No configuration') ...", file=sys.stderr, flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["debconf-set-selections"], input="postfix postfix/main_mailer_type select No configuration\n",
                    text=True, check=True)

@@ -156,3 +156,45 @@ def tail(path, n: int = 30) -> str:
             return "".join(f.readlines()[-n:])
     except FileNotFoundError:
         return f"({path} does not exist)"
+
+
+WRITER = r"""
+import os, sys, time
+rate, path = float(sys.argv[1]), sys.argv[2]
+chunk = b"n" * (1 << 20)
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+n, t0 = 0, time.monotonic()
+while True:
+    os.write(fd, chunk)  # page cache only: no fsync, like a neighbour writing logs or build output
+    n += 1
+    if n % 1024 == 0:
+        os.lseek(fd, 0, os.SEEK_SET)  # stay within 1 GiB on disk
+    delay = t0 + n / rate - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+"""
+
+
+class DirtyWriter:
+    """A neighbour process writing `mbps` MiB/s into the page cache of the file system holding `path`,
+    never syncing: the kernel's writeback and anyone's syncfs(2) have to flush it."""
+
+    name = "neighbour writer"
+
+    def __init__(self, mbps: float, path):
+        self.mbps, self.path, self.proc = mbps, path, None
+
+    def start(self) -> None:
+        import subprocess
+        import sys
+        self.proc = subprocess.Popen([sys.executable, "-c", WRITER, str(self.mbps), str(self.path)],
+                                     stdin=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass

@@ -30,7 +30,7 @@ def build(repo: Path, log_path: Path) -> Path:
 def binary(repo: Path) -> Path:
     env = os.environ.get("RELAYD_BIN")
     if env:
-        return Path(env)
+        return Path(env).resolve()
     out = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=repo, capture_output=True,
                          text=True, check=True).stdout.strip().splitlines()[-1]
     return Path(out) / "relayd"
@@ -116,7 +116,8 @@ class RelaydInstance:
             try:
                 rc = self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                print(f"  warning: relayd (pid {self.proc.pid}) ignored SIGTERM for {timeout}s; killing it", file=sys.stderr)
+                print(f"  warning: relayd (pid {self.proc.pid}) ignored SIGTERM for {timeout}s; killing it",
+                      file=sys.stderr)
                 self.proc.kill()
                 self.proc.wait(10)
         elif self.proc is not None:
