@@ -12,6 +12,7 @@ struct InboundConnection {
     let connection: TCPConnection
     let configuration: SMTPServerConfiguration
     let spool: Spool
+    let registry: SessionRegistry
     var logger: Logger
 
     private var session: ServerSession
@@ -22,10 +23,14 @@ struct InboundConnection {
     /// A spool write that failed while DATA was still streaming; the client hears of it after the final dot.
     private var spoolFailure: SpoolError?
 
-    init(connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, logger: Logger) {
+    init(
+        connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, registry: SessionRegistry,
+        logger: Logger
+    ) {
         self.connection = connection
         self.configuration = configuration
         self.spool = spool
+        self.registry = registry
         self.logger = logger
         self.logger[metadataKey: "client"] = "\(connection.peer.host)"
         session = ServerSession(configuration: .init(
@@ -38,6 +43,7 @@ struct InboundConnection {
     /// Runs the session to its end. Never throws: every ending is logged here.
     mutating func run() async {
         logger.debug("connect")
+        let key = registry.add(connection)
         do {
             try await perform(session.handle(.connected))
             while !session.isClosed {
@@ -49,6 +55,8 @@ struct InboundConnection {
                 let deadline = ContinuousClock.now + configuration.commandTimeout
                 let n: Int
                 do {
+                    guard registry.setIdle(key, true) else { throw TransportError.cancelled }
+                    defer { _ = registry.setIdle(key, false) }
                     n = try await connection.read(deadline: deadline) { input.append($0) }
                 } catch TransportError.timedOut {
                     logger.info("timeout", metadata: ["phase": "command"])
@@ -69,6 +77,7 @@ struct InboundConnection {
             logger.info("session ended", metadata: ["reason": "\(error)"])
         }
         if let receipt { await receipt.abandon() }
+        registry.remove(key)
         connection.close()
         logger.debug("disconnect")
     }

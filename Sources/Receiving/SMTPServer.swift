@@ -8,13 +8,15 @@ import Transport
 /// The SMTP listener as a service: accepts clients, enforces `max_connections`, runs a session per client.
 ///
 /// Listeners are bound in `init`, so an address in use fails start-up instead of a later task. On graceful
-/// shutdown the listeners close first; sessions get `shutdownGrace` to finish, then are cut off with 421.
+/// shutdown the listeners close first; sessions waiting for a command get 421 at once, sessions in the middle
+/// of a message finish it (up to `shutdownGrace`), then are cut off with 421.
 public final class SMTPServer: Service, Sendable {
     public let configuration: SMTPServerConfiguration
     private let spool: Spool
     private let logger: Logger
     private let listeners: [TCPListener]
     private let active = Atomic<Int>(0)
+    private let registry = SessionRegistry()
 
     public init(configuration: SMTPServerConfiguration, spool: Spool, logger: Logger) throws {
         self.configuration = configuration
@@ -41,6 +43,7 @@ public final class SMTPServer: Service, Sendable {
             }
         } onGracefulShutdown: {
             for listener in self.listeners { listener.close() }
+            self.registry.drain()
         }
         logger.info("smtp listener stopped")
     }
@@ -67,7 +70,8 @@ public final class SMTPServer: Service, Sendable {
                 // Sessions run on the event loop thread: readiness resumes them without a thread hop.
                 sessions.addTask(executorPreference: EventLoop.shared) {
                     var inbound = InboundConnection(
-                        connection: connection, configuration: self.configuration, spool: self.spool, logger: self.logger)
+                        connection: connection, configuration: self.configuration, spool: self.spool,
+                        registry: self.registry, logger: self.logger)
                     await inbound.run()
                     self.active.subtract(1, ordering: .relaxed)
                 }

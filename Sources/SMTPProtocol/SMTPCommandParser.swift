@@ -53,8 +53,9 @@ public enum SMTPCommandParser {
     }
 
     private static func parseMail(_ argument: Substring) -> Result<SMTPCommand, SMTPCommandError> {
+        guard hasKeyword(argument, "FROM:") else { return .failure(.syntax("MAIL FROM:<address> required")) }
         guard let pathText = pathArgument(argument, keyword: "FROM:") else {
-            return .failure(.syntax("MAIL FROM:<address> required"))
+            return .failure(.invalidSender(.missingAngleBrackets))
         }
         let (path, parametersText) = pathText
         let reversePath: ReversePath
@@ -92,8 +93,9 @@ public enum SMTPCommandParser {
     }
 
     private static func parseRcpt(_ argument: Substring) -> Result<SMTPCommand, SMTPCommandError> {
+        guard hasKeyword(argument, "TO:") else { return .failure(.syntax("RCPT TO:<address> required")) }
         guard let (path, parametersText) = pathArgument(argument, keyword: "TO:") else {
-            return .failure(.syntax("RCPT TO:<address> required"))
+            return .failure(.invalidRecipient(.missingAngleBrackets))
         }
         if let first = parametersText.split(separator: " ").first {
             return .failure(.unknownParameter(splitParameter(first).key))
@@ -103,6 +105,10 @@ public enum SMTPCommandParser {
         case .success(let mailbox): return .success(.rcpt(to: mailbox, parameters: RecipientParameters()))
         case .failure(let error): return .failure(.invalidRecipient(error))
         }
+    }
+
+    private static func hasKeyword(_ argument: Substring, _ keyword: String) -> Bool {
+        argument.count >= keyword.count && asciiUppercased(argument.prefix(keyword.count)) == keyword
     }
 
     /// Splits `FROM:<path> params` (keyword case-insensitive, spaces after the colon tolerated as many clients send them).

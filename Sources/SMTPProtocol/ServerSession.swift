@@ -227,9 +227,9 @@ public struct ServerSession: Sendable {
                 SMTPReply(550, .init(5, 5, 2), "Error: bare <CR> or <LF> received; lines must end with <CR><LF>")
             } else if findings.sawNUL {
                 SMTPReply(554, .init(5, 6, 0), "Error: message contains NUL characters")
-            } else if findings.sawOverlongLine {
-                SMTPReply(552, .init(5, 6, 0), "Error: message has a line longer than 998 octets")
             } else {
+                // Lines over 998 octets are accepted, as Postfix accepts them: refusing them would turn mail
+                // that worked through Postfix into permanent failures at the sending application.
                 nil
             }
         if let refusal {

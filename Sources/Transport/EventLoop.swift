@@ -33,6 +33,8 @@ public final class EventLoop: TaskExecutor, Sendable {
         var read: Waiter?
         var write: Waiter?
         var inEpoll = false
+        /// Set by `interruptReads`: this and every later read wait fails with `.cancelled`.
+        var readsInterrupted = false
     }
 
     private struct State {
@@ -74,6 +76,7 @@ public final class EventLoop: TaskExecutor, Sendable {
                 let failure: (any Error)? = state.withLock { s -> (any Error)? in
                     if Task.isCancelled { return TransportError.cancelled }
                     var registration = s.registrations[fd] ?? Registration()
+                    if interest == .readable, registration.readsInterrupted { return TransportError.cancelled }
                     let waiter = Waiter(id: id, deadline: deadline, continuation: continuation)
                     switch interest {
                     case .readable: registration.read = waiter
@@ -115,6 +118,20 @@ public final class EventLoop: TaskExecutor, Sendable {
             let executor = asUnownedTaskExecutor()
             for job in batch { job.runSynchronously(on: executor) }
         }
+    }
+
+    /// Makes the pending and all later read waits on `fd` fail with `.cancelled`: how an idle session is told
+    /// to leave at shutdown without cancelling its task (a busy one must finish its message first).
+    public func interruptReads(on fd: Int32) {
+        let waiter = state.withLock { s -> Waiter? in
+            var registration = s.registrations[fd] ?? Registration()
+            registration.readsInterrupted = true
+            let waiter = registration.read
+            registration.read = nil
+            s.registrations[fd] = registration
+            return waiter
+        }
+        waiter?.continuation.resume(throwing: TransportError.cancelled)
     }
 
     /// Forgets `fd` before it is closed, failing any waiter with `.closed`, so a reused number starts clean.

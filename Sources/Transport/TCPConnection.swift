@@ -10,10 +10,13 @@ public final class TCPConnection: @unchecked Sendable {
     public let peer: PeerAddress
     public let local: PeerAddress
     private var fd: Int32
+    /// The descriptor number as opened, for `interruptReads` from other threads (`fd` is the owner's).
+    private let descriptor: Int32
     private let loop: EventLoop
 
     init(fd: Int32, peer: PeerAddress, local: PeerAddress, loop: EventLoop) {
         self.fd = fd
+        self.descriptor = fd
         self.peer = peer
         self.local = local
         self.loop = loop
@@ -79,6 +82,12 @@ public final class TCPConnection: @unchecked Sendable {
     public func writeWithoutWaiting(_ bytes: [UInt8]) {
         guard fd >= 0 else { return }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+    }
+
+    /// Makes the current and every later read fail with `TransportError.cancelled`. May be called from any
+    /// thread, but only while the connection is open (the owner must not close it concurrently).
+    public func interruptReads() {
+        loop.interruptReads(on: descriptor)
     }
 
     /// Closes the socket; safe to call twice.

@@ -96,12 +96,12 @@ struct SMTPCommandParserTests {
         ("MAIL FROM:<a@b.example> BODY", .failure(.invalidParameterValue("BODY"))),
         ("MAIL FROM:<a@b.example> SMTPUTF8=yes", .failure(.invalidParameterValue("SMTPUTF8"))),
         // Missing or broken brackets and keywords.
-        ("MAIL FROM:a@b.example", .failure(.syntax("MAIL FROM:<address> required"))),
-        ("MAIL FROM:<a@b.example", .failure(.syntax("MAIL FROM:<address> required"))),
-        ("MAIL FROM:<a@b.example>SIZE=1", .failure(.syntax("MAIL FROM:<address> required"))),
+        ("MAIL FROM:a@b.example", .failure(.invalidSender(.missingAngleBrackets))),
+        ("MAIL FROM:<a@b.example", .failure(.invalidSender(.missingAngleBrackets))),
+        ("MAIL FROM:<a@b.example>SIZE=1", .failure(.invalidSender(.missingAngleBrackets))),
         ("MAIL FROM :<a@b.example>", .failure(.syntax("MAIL FROM:<address> required"))),
         ("MAIL TO:<a@b.example>", .failure(.syntax("MAIL FROM:<address> required"))),
-        ("MAIL FROM:", .failure(.syntax("MAIL FROM:<address> required"))),
+        ("MAIL FROM:", .failure(.invalidSender(.missingAngleBrackets))),
         ("MAIL", .failure(.syntax("MAIL FROM:<address> required"))),
         // Quoted local parts may hide ">" and "@"; address literals; UTF-8; source routes.
         (#"MAIL FROM:<"a>b"@example.org>"#, mail(from(#""a>b""#, "example.org"))),
@@ -141,8 +141,8 @@ struct SMTPCommandParserTests {
         ("RCPT TO:<b@exa mple.org>", .failure(.invalidRecipient(.invalidDomain))),
         ("RCPT TO:<.b@example.org>", .failure(.invalidRecipient(.invalidLocalPart))),
         ("RCPT TO:<b@example..org>", .failure(.invalidRecipient(.invalidDomain))),
-        ("RCPT TO:b@example.org", .failure(.syntax("RCPT TO:<address> required"))),
-        ("RCPT TO:<b@example.org", .failure(.syntax("RCPT TO:<address> required"))),
+        ("RCPT TO:b@example.org", .failure(.invalidRecipient(.missingAngleBrackets))),
+        ("RCPT TO:<b@example.org", .failure(.invalidRecipient(.missingAngleBrackets))),
         ("RCPT FROM:<b@example.org>", .failure(.syntax("RCPT TO:<address> required"))),
         ("RCPT", .failure(.syntax("RCPT TO:<address> required"))),
     ]

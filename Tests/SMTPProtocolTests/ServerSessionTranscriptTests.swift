@@ -130,7 +130,6 @@ struct ServerSessionTranscriptTests {
         ("bare LF", dataEnd { $0.sawBareLF = true }, "550 5.5.2"),
         ("bare CR", dataEnd { $0.sawBareCR = true }, "550 5.5.2"),
         ("NUL", dataEnd { $0.sawNUL = true }, "554 5.6.0"),
-        ("overlong line", dataEnd { $0.sawOverlongLine = true }, "552 5.6.0"),
         ("oversize beats bare LF", dataEnd { $0.exceededSizeLimit = true; $0.sawBareLF = true }, "552 5.3.4"),
         ("bare CR beats NUL", dataEnd { $0.sawBareCR = true; $0.sawNUL = true }, "550 5.5.2"),
         ("NUL beats overlong", dataEnd { $0.sawNUL = true; $0.sawOverlongLine = true }, "554 5.6.0"),

@@ -1,0 +1,52 @@
+import Synchronization
+import Transport
+
+/// The sessions in progress and whether each waits for a command, so shutdown can send the idle ones away
+/// at once (421) while busy ones finish their message.
+final class SessionRegistry: Sendable {
+    private struct Entry {
+        var connection: TCPConnection
+        var idle: Bool
+    }
+
+    private struct State {
+        var entries: [Int: Entry] = [:]
+        var nextKey = 0
+        var draining = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Adds a session; returns its key.
+    func add(_ connection: TCPConnection) -> Int {
+        state.withLock { s in
+            s.nextKey += 1
+            s.entries[s.nextKey] = Entry(connection: connection, idle: false)
+            return s.nextKey
+        }
+    }
+
+    /// Removes a session; call before closing its connection, so shutdown never touches a closed socket.
+    func remove(_ key: Int) {
+        _ = state.withLock { $0.entries.removeValue(forKey: key) }
+    }
+
+    /// Marks the session idle (about to wait for a command) or busy. Returns false when the server is
+    /// draining and an idle session should leave now.
+    func setIdle(_ key: Int, _ idle: Bool) -> Bool {
+        state.withLock { s in
+            s.entries[key]?.idle = idle
+            return !(idle && s.draining)
+        }
+    }
+
+    /// Starts draining: idle sessions are interrupted now; busy ones when they next become idle.
+    func drain() {
+        state.withLock { s in
+            s.draining = true
+            for entry in s.entries.values where entry.idle {
+                entry.connection.interruptReads()
+            }
+        }
+    }
+}
