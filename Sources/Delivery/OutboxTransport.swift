@@ -13,11 +13,17 @@ public final class OutboxTransport: DeliveryTransport {
 
     public var name: String { "outbox" }
 
-    public init(directory: String) throws(SpoolError) {
+    /// `commits` makes deliveries durable; pass `spool.groupCommitQueue(for: directory)` to share the spool's
+    /// syncs when both live on one file system. Without it the outbox syncs on its own.
+    public init(directory: String, commits: GroupCommitQueue? = nil) throws(SpoolError) {
         self.directory = directory
         staging = directory + "/.tmp"
         try SpoolLayout.makeDirectories(staging)
-        commits = try GroupCommitQueue(name: "outbox", syncPath: directory)
+        if let commits {
+            self.commits = commits
+        } else {
+            self.commits = try GroupCommitQueue(name: "outbox", syncPath: directory)
+        }
     }
 
     public func deliver(_ message: OutboundMessage) async -> [String: RecipientOutcome] {

@@ -24,6 +24,8 @@ public final class GroupCommitQueue: Sendable {
 
     private let name: String
     private let syncFD: Int32
+    /// The file system (st_dev) one batch's `syncfs` makes durable.
+    public let device: UInt64
     private let syncPath: String
     private let state = Mutex(State())
     private let wakeup: ConditionSignal
@@ -34,6 +36,9 @@ public final class GroupCommitQueue: Sendable {
     public init(name: String, syncPath: String) throws(SpoolError) {
         let fd = open(syncPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SpoolError.fromErrno("open", syncPath) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SpoolError.fromErrno("fstat", syncPath) }
+        self.device = UInt64(info.st_dev)
         self.name = name
         self.syncFD = fd
         self.syncPath = syncPath

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FoundationEssentials
+import Synchronization
 
 /// The durable queue: the only hand-off between receiving and delivering.
 public final class Spool: Sendable {
@@ -9,6 +10,9 @@ public final class Spool: Sendable {
     let commitQueue: GroupCommitQueue
     let io: BlockingIOPool
     let recycler: InodeRecycler
+    /// Ids that have a `.state` file: the spool is its only writer (one process per spool), so most
+    /// messages — delivered at the first attempt — cost no state look-up or unlink at all.
+    let statefulIDs = Mutex<Set<QueueID>>([])
     private let ids = QueueIDGenerator()
     private let newMailContinuation: AsyncStream<QueueID>.Continuation
     /// Ids of freshly committed messages, a hint for the queue runner; a lost hint only delays (it scans too).
@@ -64,7 +68,11 @@ public final class Spool: Sendable {
     /// Every committed message with its state, oldest first. Unreadable entries are quarantined and reported.
     public func scan() async throws(SpoolError) -> (messages: [QueuedMessage], quarantined: [SpoolError]) {
         let layout = self.layout
-        return try await io.run { () throws(SpoolError) in try SpoolScanner(layout: layout).scan() }
+        let result = try await io.run { () throws(SpoolError) in try SpoolScanner(layout: layout).scan() }
+        statefulIDs.withLock { ids in
+            for message in result.messages where message.hasStateFile { ids.insert(message.id) }
+        }
+        return result
     }
 
     /// The message bytes as accepted (Received: header included), and its envelope.
@@ -93,6 +101,7 @@ public final class Spool: Sendable {
         do { bytes = Array(try JSONEncoder().encode(state)) } catch {
             throw .corrupt(path: layout.statePath(id), reason: "cannot encode state: \(error)")
         }
+        statefulIDs.withLock { _ = $0.insert(id) }  // before the file exists: a stale entry costs one syscall
         try await io.run { () throws(SpoolError) in
             try POSIXFile.replaceAtomically(
                 layout.statePath(id), with: bytes, temporary: "\(layout.incoming)/\(id).state.tmp")
@@ -104,12 +113,22 @@ public final class Spool: Sendable {
     public func remove(_ id: QueueID) async throws(SpoolError) {
         let layout = self.layout
         let recycler = self.recycler
+        let hasState = statefulIDs.withLock { $0.remove(id) != nil }
         try await io.run { () throws(SpoolError) in
             try recycler.retire(layout.messagePath(id))
-            if unlink(layout.statePath(id)) != 0, errno != ENOENT {
+            if hasState, unlink(layout.statePath(id)) != 0, errno != ENOENT {
                 throw SpoolError.fromErrno("unlink", layout.statePath(id))
             }
         }
+    }
+
+    /// The spool's group commit when `path` is on the same file system (one `syncfs` then covers both, so
+    /// delivering into the outbox does not double the syncs), else a queue of its own for `path`.
+    public func groupCommitQueue(for path: String) throws(SpoolError) -> GroupCommitQueue {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw SpoolError.fromErrno("stat", path) }
+        if UInt64(info.st_dev) == commitQueue.device { return commitQueue }
+        return try GroupCommitQueue(name: path, syncPath: path)
     }
 
     /// Runs blocking disk work for other layers (the outbox) on the spool's disk threads.
@@ -122,6 +141,7 @@ extension Spool {
     /// The delivery state recorded for `id`, or nil before the first recorded attempt. An unreadable state
     /// is moved to `corrupt/` and reported as nil, so the message is delivered afresh rather than stuck.
     public func loadState(_ id: QueueID) async throws(SpoolError) -> DeliveryState? {
+        guard statefulIDs.withLock({ $0.contains(id) }) else { return nil }
         let path = layout.statePath(id)
         let quarantine = "\(layout.corrupt)/\(id).state"
         return try await io.run { () throws(SpoolError) -> DeliveryState? in

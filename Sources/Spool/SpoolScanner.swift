@@ -60,7 +60,7 @@ struct SpoolScanner {
                 quarantine(statePath, reason: error.description + "; message kept with a fresh delivery state", into: &stateProblems)
             }
         }
-        return QueuedMessage(envelope: header.envelope, state: state, size: header.bodySize)
+        return QueuedMessage(envelope: header.envelope, state: state, size: header.bodySize, hasStateFile: hasState)
     }
 
     private func quarantine(_ path: String, reason: String, into list: inout [SpoolError]) {

@@ -44,7 +44,9 @@ struct RelayDaemon {
         let workers: Int
         if settings.upstream.host.isEmpty {
             do {
-                transport = try OutboxTransport(directory: settings.outbox.path)
+                try SpoolLayout.makeDirectories(settings.outbox.path)
+                transport = try OutboxTransport(
+                    directory: settings.outbox.path, commits: spool.groupCommitQueue(for: settings.outbox.path))
             } catch {
                 throw StartupError(description: "outbox \(settings.outbox.path): \(error)")
             }

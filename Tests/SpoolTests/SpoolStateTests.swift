@@ -67,6 +67,8 @@ struct SpoolStateTests {
     @Test func corruptStateFileIsQuarantinedAndReadsAsNoState() async throws {
         try await withTemporarySpool { temp in
             let id = try await temp.spool.commitMessage()
+            // Recorded by the spool, then damaged on disk behind its back.
+            try await temp.spool.writeState(DeliveryState(recipients: ["bob@example.net"]), for: id)
             let bytes = Array("{not json".utf8)
             try bytes.write(to: temp.spool.layout.statePath(id))
             #expect(try await temp.spool.loadState(id) == nil)
@@ -85,6 +87,38 @@ struct SpoolStateTests {
             state.attempts = 1
             try await temp.spool.writeState(state, for: id)
             #expect(try await temp.spool.loadState(id) == state)
+        }
+    }
+}
+
+/// The spool remembers which messages have a state file, so first-attempt deliveries touch no state file.
+@Suite("Spool: state bookkeeping")
+struct SpoolStateBookkeepingTests {
+    @Test func stateWrittenByThisSpoolIsFoundAndRemovedWithTheMessage() async throws {
+        try await withTemporarySpool { temp in
+            let id = try await temp.spool.commitMessage()
+            #expect(try await temp.spool.loadState(id) == nil)
+            var state = DeliveryState(recipients: ["bob@example.net"])
+            state.attempts = 2
+            try await temp.spool.writeState(state, for: id)
+            #expect(try await temp.spool.loadState(id) == state)
+            try await temp.spool.remove(id)
+            #expect(temp.names(in: .queue) == [])
+        }
+    }
+
+    @Test func stateFoundAtRecoveryIsKnownToTheNextSpool() async throws {
+        try await withTemporarySpool { temp in
+            let id = try await temp.spool.commitMessage()
+            var state = DeliveryState(recipients: ["bob@example.net"])
+            state.held = true
+            try await temp.spool.writeState(state, for: id)
+            let restarted = try temp.reopen()
+            let report = try await restarted.recover()
+            #expect(report.messages.first?.hasStateFile == true)
+            #expect(try await restarted.loadState(id) == state)
+            try await restarted.remove(id)
+            #expect(temp.names(in: .queue) == [])
         }
     }
 }
