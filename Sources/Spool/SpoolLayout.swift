@@ -4,7 +4,7 @@ import Glibc
 
 /// Where things live under the spool root.
 ///
-/// - `incoming/`: receipts being written; never acknowledged, discarded at start.
+/// - `incoming/`: temporary files of state rewrites; never acknowledged, discarded at start.
 /// - `queue/<id>.msg`: committed messages (preamble, envelope, body), written once.
 /// - `queue/<id>.state`: delivery state, created at the first deferral and replaced atomically.
 /// - `recycle/`: files of finished messages kept for reuse (see `InodeRecycler`); garbage by definition.

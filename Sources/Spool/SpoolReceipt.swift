@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// One message being received: collects the body, spills it to `incoming/` when it grows large, and commits
-/// it into the queue. Owned by the session task that receives the message.
+/// One message being received: collects the body, spills it to a file from `recycle/` when it grows large,
+/// and commits it into the queue. Owned by the session task that receives the message.
 public final class SpoolReceipt: @unchecked Sendable {
     /// Bodies up to this size stay in memory until commit, so small messages cost one write at commit.
     public static let spillThreshold = 256 * 1024

@@ -4,7 +4,7 @@ import Glibc
 
 /// What a start finds after a crash, applied mechanically before anything else touches the spool.
 public struct SpoolRecoveryReport: Sendable {
-    /// Receipts in `incoming/` that were never acknowledged and are now deleted.
+    /// Temporary files in `incoming/` (never acknowledged) that are now deleted.
     public var discardedIncoming: Int
     public var messages: [QueuedMessage]
     /// Entries moved to `corrupt/`, each with its reason.
