@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "relayd", dependencies: [
-            "RelayConfiguration", "Receiving", "Delivery", "Spool", "Transport",
+            "RelayConfiguration", "Receiving", "Delivery", "Spool", "Transport", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

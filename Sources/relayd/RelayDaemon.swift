@@ -85,7 +85,7 @@ struct RelayDaemon {
 
         // Services stop in reverse order: the listener first, then deliveries in flight finish.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: runner), .init(service: server)],
+            services: [.init(service: IdleMemoryTrimmer(server: server)), .init(service: runner), .init(service: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("relayd started", metadata: [
