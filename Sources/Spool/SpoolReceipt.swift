@@ -60,14 +60,14 @@ public final class SpoolReceipt: @unchecked Sendable {
 
     /// Makes the message durable in the queue; returns only after the group commit's sync.
     public func commit() async throws(SpoolError) -> QueueID {
-        finished = true
         let layout = spool.layout
         let id = self.id
+        let preamble = MessageFileFormat.preamble(bodySize: bodySize)
+        let header = try headerBytes(bodySize: bodySize)  // before taking ownership: a throw here leaves cleanup to deinit
+        finished = true
         let chunk = pending
         pending = []
         let existing = file
-        let preamble = MessageFileFormat.preamble(bodySize: bodySize)
-        let header = try headerBytes(bodySize: bodySize)
         let recycler = spool.recycler
         file = nil
         // Written in a recycled file and renamed into queue/ by the commit thread; the batch's syncfs makes
@@ -82,10 +82,15 @@ public final class SpoolReceipt: @unchecked Sendable {
                 } else {
                     try target.write(header + chunk)
                 }
-                target.close()
-                try POSIXFile.rename(target.path, to: layout.messagePath(id))
             } catch {
                 target.close()
+                recycler.giveBack(target.path)
+                throw error
+            }
+            target.close()  // exactly once: a second close could hit a descriptor another thread just opened
+            do throws(SpoolError) {
+                try POSIXFile.rename(target.path, to: layout.messagePath(id))
+            } catch {
                 recycler.giveBack(target.path)
                 throw error
             }
