@@ -93,8 +93,9 @@ struct InboundConnection {
             case .commit(let transaction, _):
                 try await commit(transaction)
             case .close:
+                // The socket itself is closed at the end of `run`, after the registry forgets it, so a
+                // shutdown never interrupts a descriptor number that has been closed and reused.
                 try await flush()
-                connection.close()
             }
         }
     }
