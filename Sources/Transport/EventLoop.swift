@@ -104,20 +104,16 @@ public final class EventLoop: TaskExecutor, Sendable {
         }
     }
 
-    /// Runs every queued job; returns whether any ran.
-    private func runJobs() -> Bool {
-        var ran = false
-        while true {
-            let batch = jobs.withLock { queued -> [UnownedJob] in
-                let batch = queued
-                queued.removeAll(keepingCapacity: true)
-                return batch
-            }
-            if batch.isEmpty { return ran }
-            ran = true
-            let executor = asUnownedTaskExecutor()
-            for job in batch { job.runSynchronously(on: executor) }
+    /// Runs the jobs queued so far (one batch: jobs they enqueue wait for the next turn, so sockets are
+    /// polled between batches and a busy loop cannot starve I/O readiness).
+    private func runJobs() {
+        let batch = jobs.withLock { queued -> [UnownedJob] in
+            let batch = queued
+            queued.removeAll(keepingCapacity: true)
+            return batch
         }
+        let executor = asUnownedTaskExecutor()
+        for job in batch { job.runSynchronously(on: executor) }
     }
 
     /// Makes the pending and all later read waits on `fd` fail with `.cancelled`: how an idle session is told
@@ -185,7 +181,7 @@ public final class EventLoop: TaskExecutor, Sendable {
         var nextTimeoutScan = ContinuousClock.now + EventLoop.tick
         loopThread.store(pthread_self(), ordering: .relaxed)
         while true {
-            _ = runJobs()
+            runJobs()
             let pending = jobs.withLock { !$0.isEmpty }
             let count = epoll_wait(epollFD, events, Int32(capacity), pending ? 0 : 250)
             if count < 0, errno != EINTR { fatalError("epoll_wait: \(errno)") }
