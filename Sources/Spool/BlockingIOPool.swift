@@ -11,8 +11,9 @@ public final class BlockingIOPool: Sendable {
 
     public init(threads: Int) {
         for _ in 0..<threads {
-            let worker = BlockingIOWorker(pool: self)
-            worker.start()
+            WorkerThread.start { [self] in
+                while true { next()() }
+            }
         }
     }
 
@@ -28,7 +29,7 @@ public final class BlockingIOPool: Sendable {
         return try result.get()
     }
 
-    fileprivate func next() -> @Sendable () -> Void {
+    private func next() -> @Sendable () -> Void {
         while true {
             wakeup.wait()
             if let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return job }
@@ -42,20 +43,4 @@ final class CountingSemaphore: @unchecked Sendable {
     init() { sem_init(semaphore, 0, 0) }
     func post() { sem_post(semaphore) }
     func wait() { while sem_wait(semaphore) != 0 {} }
-}
-
-private final class BlockingIOWorker: Sendable {
-    let pool: BlockingIOPool
-    init(pool: BlockingIOPool) { self.pool = pool }
-
-    func start() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            let me = Unmanaged<BlockingIOWorker>.fromOpaque(raw!).takeRetainedValue()
-            while true { me.pool.next()() }
-        }, box)
-        precondition(result == 0, "cannot start a disk thread")
-        pthread_detach(thread)
-    }
 }

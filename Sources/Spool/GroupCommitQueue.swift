@@ -43,8 +43,7 @@ public final class GroupCommitQueue: Sendable {
         self.syncFD = fd
         self.syncPath = syncPath
         self.wakeup = ConditionSignal()
-        let thread = GroupCommitThread(queue: self)
-        thread.start()
+        WorkerThread.start { [self] in run() }
     }
 
     /// Runs `work` on the commit thread and returns once its batch is durable.
@@ -72,7 +71,7 @@ public final class GroupCommitQueue: Sendable {
         return try result.get()
     }
 
-    fileprivate func run() {
+    private func run() {
         while true {
             wakeup.wait()
             let jobs = state.withLock { s -> [Job] in
@@ -112,22 +111,5 @@ final class ConditionSignal: @unchecked Sendable {
         while !signalled { pthread_cond_wait(&condition, &mutex) }
         signalled = false
         pthread_mutex_unlock(&mutex)
-    }
-}
-
-/// The pthread behind a `GroupCommitQueue`.
-private final class GroupCommitThread: Sendable {
-    let queue: GroupCommitQueue
-    init(queue: GroupCommitQueue) { self.queue = queue }
-
-    func start() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            Unmanaged<GroupCommitThread>.fromOpaque(raw!).takeRetainedValue().queue.run()
-            return nil
-        }, box)
-        precondition(result == 0, "cannot start the group commit thread")
-        pthread_detach(thread)
     }
 }
