@@ -33,21 +33,16 @@ public final class OutboxTransport: DeliveryTransport {
         let body = message.body
         do {
             try await commits.commit { () throws(SpoolError) in
-                let fd = open(staged, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                guard fd >= 0 else { throw SpoolError.fromErrno("create", staged) }
-                defer { close(fd) }
-                var offset = 0
-                while offset < body.count {
-                    let n = body.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        let error = SpoolError.fromErrno("write", staged)
-                        unlink(staged)
-                        throw error
-                    }
-                    offset += n
+                let file = try POSIXFile.create(staged, mode: 0o644)
+                do throws(SpoolError) {
+                    try file.write(body)
+                } catch {
+                    file.close()
+                    unlink(staged)
+                    throw error
                 }
-                guard rename(staged, final) == 0 else { throw SpoolError.fromErrno("rename", staged) }
+                file.close()
+                try POSIXFile.rename(staged, to: final)
             }
         } catch {
             let reason = "outbox: \(error)"

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// When to try a deferred message again: a pure function of the attempt count, with a cap and jitter.
 ///
 /// Exponential backoff (`first × multiplier^(attempts−1)`, capped at `maximum`) as Postfix's qmgr does
@@ -23,7 +27,8 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Delay before the next attempt after `attempts` failed ones (≥ 1). `randomUnit` in [0, 1) picks the
     /// jitter, so the function stays pure and testable.
     public func delay(afterAttempts attempts: Int, randomUnit: Double) -> Duration {
-        let base = seconds(first) * pow(multiplier, Double(max(attempts, 1) - 1))
+        // pow may overflow to infinity after many attempts; min() then yields the cap.
+        let base = seconds(first) * Glibc.pow(multiplier, Double(max(attempts, 1) - 1))
         let capped = min(base, seconds(maximum))
         let factor = 1 + jitter * (2 * randomUnit - 1)
         // Clamp after jitter too: `maximum` is a promise to the operator, not a centre.
@@ -38,16 +43,5 @@ public struct RetryPolicy: Sendable, Equatable {
     private func seconds(_ duration: Duration) -> Double {
         let (s, attoseconds) = duration.components
         return Double(s) + Double(attoseconds) / 1e18
-    }
-
-    private func pow(_ base: Double, _ exponent: Double) -> Double {
-        var result = 1.0
-        var remaining = Int(exponent)
-        while remaining > 0 {
-            result *= base
-            remaining -= 1
-            if result > 1e12 { break }  // already far beyond any cap
-        }
-        return result
     }
 }

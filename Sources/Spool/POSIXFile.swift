@@ -3,12 +3,18 @@ import Glibc
 #endif
 
 /// A file descriptor with throwing, EINTR-safe calls; errors carry the path for the operator.
-struct POSIXFile {
+/// Public for the outbox, which writes its files the same way.
+public struct POSIXFile: Sendable {
     let fd: Int32
-    let path: String
+    public let path: String
 
-    static func create(_ path: String) throws(SpoolError) -> POSIXFile {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    public static func create(_ path: String, mode: mode_t = 0o600) throws(SpoolError) -> POSIXFile {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SpoolError.fromErrno("create", path) }
         return POSIXFile(fd: fd, path: path)
     }
@@ -19,7 +25,7 @@ struct POSIXFile {
         return POSIXFile(fd: fd, path: path)
     }
 
-    func write(_ bytes: some Collection<UInt8>) throws(SpoolError) {
+    public func write(_ bytes: some Collection<UInt8>) throws(SpoolError) {
         let array = Array(bytes)
         var offset = 0
         while offset < array.count {
@@ -81,7 +87,7 @@ struct POSIXFile {
         guard fsync(fd) == 0 else { throw SpoolError.fromErrno("fsync", path) }
     }
 
-    func close() { _ = Glibc.close(fd) }
+    public func close() { _ = Glibc.close(fd) }
 
     /// Writes a whole file under a temporary name, fsyncs it, renames it over `path` and fsyncs the
     /// directory: the atomic rewrite rule for small files like delivery state.
@@ -100,7 +106,7 @@ struct POSIXFile {
         try syncDirectory(of: path)
     }
 
-    static func rename(_ from: String, to: String) throws(SpoolError) {
+    public static func rename(_ from: String, to: String) throws(SpoolError) {
         guard Glibc.rename(from, to) == 0 else { throw SpoolError.fromErrno("rename", from) }
     }
 

@@ -85,8 +85,9 @@ public final class Spool: Sendable {
                 throw error
             }
             defer { file.close() }
-            let header = try MessageFileFormat.readHeader(file)
-            let bytes = try file.read(at: 0, limit: max(try file.size(), header.bodyOffset + header.bodySize))
+            // One read of the whole file; the header is parsed from the same bytes.
+            let bytes = try file.read()
+            let header = try MessageFileFormat.parseHeader(bytes, path: path)
             guard bytes.count == header.bodyOffset + header.bodySize else {
                 throw .corrupt(path: path, reason: "body is \(bytes.count - header.bodyOffset) bytes, expected \(header.bodySize)")
             }
