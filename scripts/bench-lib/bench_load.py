@@ -4,6 +4,7 @@ Mastodon's mailer (one connection per message, no pipelining) for latency, plus 
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -37,9 +38,9 @@ def smtp_source(port: int, messages: int, sessions: int, size: int, timeout: flo
 
 
 # -- latency: one connection per message, like Mastodon ------------------------------------
-def message_body(size: int, seq: int) -> bytes:
+def message_body(size: int, seq: int, extra_headers: str = "") -> bytes:
     """Headers plus `size` bytes of body text, CRLF lines, no line starting with '.'."""
-    head = (f"From: <a@bench.test>\r\nTo: <b@bench.test>\r\nSubject: bench {seq}\r\n"
+    head = (f"From: <a@bench.test>\r\nTo: <b@bench.test>\r\nSubject: bench {seq}\r\n{extra_headers}"
             f"Message-ID: <{seq}.{time.time_ns()}@bench.test>\r\nDate: Thu, 27 Nov 2025 08:00:00 +0000\r\n"
             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
     line = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor " * 2)[:62] + "\r\n"
@@ -147,6 +148,87 @@ def latency(port: int, messages: int, workers: int, size: int, rate: float = 0.0
     Timeouts are Mastodon's (5 s to connect and greet, 20 s per reply); a timeout counts as an error.
     """
     return asyncio.run(_latency(port, messages, workers, size, rate, connect_timeout, reply_timeout))
+
+
+# -- relay latency: one message at a time through an idle relay -----------------------------
+@dataclass
+class RelayLatencyResult:
+    relay: list[float] = field(default_factory=list)   # seconds, final dot sent -> upstream's 250 sent
+    accept: list[float] = field(default_factory=list)  # seconds, final dot sent -> relay's 250 read
+    handoff: list[float] = field(default_factory=list)  # seconds, relay's 250 read -> upstream's 250 sent
+    errors: list[str] = field(default_factory=list)
+    lost: int = 0  # accepted, but the upstream did not have it within the delivery timeout
+    seconds: float = 0.0
+
+
+def _sync_reply(f, timeout_note: str) -> tuple[int, str]:
+    lines = []
+    while True:
+        line = f.readline()
+        if not line:
+            raise SMTPError(f"connection closed {timeout_note}")
+        lines.append(line.decode(errors="replace").rstrip("\r\n"))
+        if len(line) < 4 or line[3:4] != b"-":
+            break
+    try:
+        return int(lines[-1][:3]), "\n".join(lines)
+    except ValueError:
+        raise SMTPError(f"bad reply {lines!r}") from None
+
+
+def relay_latency(port: int, sink, messages: int, size: int, pause: float, warmup: int = 3,
+                  reply_timeout: float = 20.0, delivery_timeout: float = 30.0) -> RelayLatencyResult:
+    """One client, one message at a time, one connection per message (like Mastodon, no pipelining).
+
+    For each message: the client notes CLOCK_MONOTONIC just before it sends the final ".", reads the
+    relay's 250, QUITs, and waits until `sink` (a bench_timestamp_sink.TimestampSink, the relay's
+    upstream) reports the monotonic time at which it answered 250 to that message (matched by an
+    X-Bench-Seq header). Then it pauses `pause` seconds, so every message meets an idle relay.
+    The first `warmup` messages are sent the same way but not counted (process start-up, first
+    connections).
+    """
+    res = RelayLatencyResult()
+    t_start = time.monotonic()
+    for seq in range(-warmup, messages):
+        tag = f"{seq}.{time.monotonic_ns()}"
+        try:
+            with socket.create_connection((HOST, port), timeout=reply_timeout) as s:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                f = s.makefile("rb")
+
+                def cmd(line: bytes | None, code: int) -> None:
+                    if line is not None:
+                        s.sendall(line)
+                    got, text = _sync_reply(f, f"after {line!r}")
+                    if got != code:
+                        raise SMTPError(f"{line!r} -> {text}")
+
+                cmd(None, 220)
+                cmd(b"EHLO client.bench.test\r\n", 250)
+                cmd(b"MAIL FROM:<a@bench.test>\r\n", 250)
+                cmd(b"RCPT TO:<b@bench.test>\r\n", 250)
+                cmd(b"DATA\r\n", 354)
+                s.sendall(message_body(size, seq, f"X-Bench-Seq: {tag}\r\n"))
+                t_dot = time.monotonic_ns()
+                cmd(b".\r\n", 250)
+                t_ok = time.monotonic_ns()
+                cmd(b"QUIT\r\n", 221)
+        except (OSError, SMTPError) as e:
+            if seq >= 0:
+                res.errors.append(f"{type(e).__name__}: {e}")
+            time.sleep(pause)
+            continue
+        t_up = sink.wait_for(tag, delivery_timeout)
+        if seq >= 0:
+            if t_up is None:
+                res.lost += 1
+            else:
+                res.relay.append((t_up - t_dot) / 1e9)
+                res.accept.append((t_ok - t_dot) / 1e9)
+                res.handoff.append((t_up - t_ok) / 1e9)
+        time.sleep(pause)
+    res.seconds = time.monotonic() - t_start
+    return res
 
 
 # -- idle sessions ----------------------------------------------------------------------------

@@ -134,14 +134,14 @@ def _listening(port: int) -> bool:
 
 
 class PostfixInstance:
-    """One private Postfix instance under `workdir`, relaying everything to its own smtp-sink."""
+    """One private Postfix instance under `workdir`, relaying everything to its own smtp-sink (or `sink`)."""
 
     name = "Postfix"
 
-    def __init__(self, workdir: Path, extra_settings: dict[str, str] | None = None):
+    def __init__(self, workdir: Path, extra_settings: dict[str, str] | None = None, sink=None):
         self.workdir = workdir
         self.port = bp.free_port()
-        self.sink = SmtpSink(workdir)
+        self.sink = sink or SmtpSink(workdir)  # the relayhost: smtp-sink, or a bench_timestamp_sink.TimestampSink
         self.etc = workdir / "etc"
         self.queue = workdir / "queue"
         self.data = workdir / "data"

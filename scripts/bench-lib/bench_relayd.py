@@ -160,5 +160,5 @@ class RelaydInstance:
         return "\n".join(lines[:10])
 
     def describe(self) -> str:
-        how = f"upstream smtp-sink :{self.sink.port}" if self.sink else "outbox"
+        how = f"upstream 127.0.0.1:{self.sink.port}" if self.sink else "outbox"
         return f"relayd {self.binary} (delivering to {how}, smtp on 127.0.0.1:{self.port})"
