@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "RelayTesting"]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
         .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "RelayTesting"]),
