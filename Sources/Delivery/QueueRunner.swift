@@ -13,19 +13,29 @@ public final class QueueRunner: Service, Sendable {
         public var retry: RetryPolicy
         /// How often the whole spool is rescanned; hints make new mail go out sooner than this.
         public var scanInterval: Duration
+        /// The host name bounces are reported from; nil when bounces are off (`bounces: none`): failed
+        /// recipients are then only logged.
+        public var bounceReportingHost: String?
+        /// How long messages with failed recipients stay in `failed/` for operators to inspect.
+        public var failedRetention: Duration
 
-        public init(workers: Int, retry: RetryPolicy, scanInterval: Duration = .seconds(60)) {
+        public init(
+            workers: Int, retry: RetryPolicy, scanInterval: Duration = .seconds(60), bounceReportingHost: String? = nil,
+            failedRetention: Duration = .seconds(7 * 86_400)
+        ) {
             self.workers = workers
             self.retry = retry
             self.scanInterval = scanInterval
+            self.bounceReportingHost = bounceReportingHost
+            self.failedRetention = failedRetention
         }
     }
 
-    private let spool: Spool
-    private let transport: any DeliveryTransport
-    private let configuration: Configuration
-    private let logger: Logger
-    private let index = QueueIndex()
+    let spool: Spool
+    let transport: any DeliveryTransport
+    let configuration: Configuration
+    let logger: Logger
+    let index = QueueIndex()
 
     public init(spool: Spool, transport: any DeliveryTransport, configuration: Configuration, logger: Logger) {
         self.spool = spool
@@ -89,6 +99,7 @@ public final class QueueRunner: Service, Sendable {
             await index.releaseDue(now: Date().timeIntervalSince1970)
             if ContinuousClock.now >= nextScan {
                 nextScan = ContinuousClock.now + configuration.scanInterval
+                await purgeFailed()
                 do {
                     let (messages, quarantined) = try await spool.scan()
                     for problem in quarantined { logger.error("quarantined", metadata: ["reason": "\(problem)"]) }
@@ -100,14 +111,20 @@ public final class QueueRunner: Service, Sendable {
         }
     }
 
+    private func purgeFailed() async {
+        let cutoff = Date().timeIntervalSince1970 - Double(configuration.failedRetention.components.seconds)
+        do {
+            let purged = try await spool.purgeFailed(olderThan: cutoff)
+            if purged > 0 { logger.info("purged failed messages past their retention", metadata: ["count": "\(purged)"]) }
+        } catch {
+            logger.error("cannot purge failed messages", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func work() async {
         while let id = await index.next() {
             await attempt(id)
         }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// One delivery attempt: read, hand to the transport, record the outcome, requeue or finish.
@@ -132,34 +149,26 @@ public final class QueueRunner: Service, Sendable {
             await index.finished(id)
             return
         }
+        if state.outstanding.isEmpty {  // finished before a crash, not yet removed or retired
+            await finish(id, envelope: envelope, body: body, state: state, relay: nil, logger: logger)
+            return
+        }
 
         let outstanding = state.outstanding.map(\.address)
         let started = ContinuousClock.now
-        let outcomes = await transport.deliver(OutboundMessage(envelope: envelope, body: body, recipients: outstanding))
+        let report = await transport.deliver(OutboundMessage(envelope: envelope, body: body, recipients: outstanding))
         let now = Date().timeIntervalSince1970
+        state.attempts += 1
         for i in state.recipients.indices where outstanding.contains(state.recipients[i].address) {
-            let recipient = state.recipients[i].address
-            switch outcomes[recipient] ?? .deferred("no outcome reported by \(transport.name)") {
-            case .delivered(let reply):
-                state.recipients[i].status = .delivered
-                state.recipients[i].reply = reply
-            case .deferred(let reply):
-                state.recipients[i].status = .deferred
-                state.recipients[i].reply = reply
-            case .failed(let reply):
-                state.recipients[i].status = .failed
-                state.recipients[i].reply = reply
+            let outcome = report.outcomes[state.recipients[i].address]
+                ?? .deferred("no outcome reported by \(transport.name)")
+            switch outcome {
+            case .delivered(let reply): state.recipients[i].status = .delivered; state.recipients[i].reply = reply
+            case .deferred(let reply): state.recipients[i].status = .deferred; state.recipients[i].reply = reply
+            case .failed(let reply): state.recipients[i].status = .failed; state.recipients[i].reply = reply
             }
             state.recipients[i].at = now
-            logger.info("delivery", metadata: [
-                "to": "<\(recipient)>", "relay": "\(transport.name)",
-                "status": "\(state.recipients[i].status.rawValue)", "reply": "\(state.recipients[i].reply ?? "")",
-                "delay_ms": "\(Int((now - envelope.receivedAt) * 1000))",
-                "attempt_ms": "\(Self.milliseconds(started.duration(to: .now)))",
-            ])
         }
-        state.attempts += 1
-
         if !state.outstanding.isEmpty, configuration.retry.hasExpired(receivedAt: envelope.receivedAt, now: now) {
             for i in state.recipients.indices where state.recipients[i].status == .deferred || state.recipients[i].status == .pending {
                 state.recipients[i].status = .failed
@@ -167,15 +176,11 @@ public final class QueueRunner: Service, Sendable {
             }
         }
 
+        logAttempt(report, state: state, outstanding: outstanding, receivedAt: envelope.receivedAt, now: now,
+                   attemptTime: started.duration(to: .now), logger: logger)
+
         if state.outstanding.isEmpty {
-            do {
-                try await spool.remove(id)
-                await index.finished(id)
-                logger.info("removed", metadata: ["attempts": "\(state.attempts)"])
-            } catch {
-                logger.error("cannot remove finished message", metadata: ["error": "\(error)"])
-                await index.deferred(id, until: now + 60)
-            }
+            await finish(id, envelope: envelope, body: body, state: state, relay: report.relay, logger: logger)
             return
         }
         let delay = configuration.retry.delay(afterAttempts: state.attempts, randomUnit: Double.random(in: 0..<1))

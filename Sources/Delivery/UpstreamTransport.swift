@@ -1,0 +1,168 @@
+import Logging
+import SMTPProtocol
+import ServiceLifecycle
+import Synchronization
+
+/// Relays messages to the upstream smarthost over a small pool of reusable SMTP sessions.
+///
+/// A delivery takes an idle session or opens one; after the transaction the session goes back to the pool
+/// and is closed (QUIT) once it has been idle for `idleTimeout`. As a service it does that reaping and says
+/// QUIT to everything idle at shutdown; it is stopped after the queue runner, whose workers hold the busy
+/// sessions.
+///
+/// Fallback upstreams (as Postfix's smtp_fallback_relay) are tried in order when no usable session can be
+/// opened with the ones before: unreachable, TLS or login failing, or refusing us at the greeting. A reply
+/// about the message itself (a 4xx to MAIL or RCPT) is the upstream's answer and is not retried elsewhere.
+public final class UpstreamTransport: DeliveryTransport, Service {
+    /// One upstream with its own health, so an outage of the primary sends new sessions to the fallback.
+    private final class Endpoint: Sendable {
+        let configuration: UpstreamConfiguration
+        let health = Mutex(UpstreamHealth())
+        init(configuration: UpstreamConfiguration) { self.configuration = configuration }
+    }
+
+    private let endpoints: [Endpoint]
+    private let logger: Logger
+    private let idle = Mutex<[UpstreamSession]>([])
+    private var configuration: UpstreamConfiguration { endpoints[0].configuration }
+
+    public var name: String {
+        "upstream \(configuration.endpoint)" + (endpoints.count > 1 ? " (+\(endpoints.count - 1) fallback)" : "")
+    }
+
+    public init(configuration: UpstreamConfiguration, fallbacks: [UpstreamConfiguration] = [], logger: Logger) {
+        self.endpoints = ([configuration] + fallbacks).map { Endpoint(configuration: $0) }
+        self.logger = logger
+    }
+
+    public func deliver(_ message: OutboundMessage) async -> DeliveryReport {
+        let envelope = message.envelope
+        let transaction = ClientTransaction(
+            sender: envelope.sender, recipients: message.recipients, size: message.body.count,
+            eightBitMIME: envelope.eightBitMIME, smtputf8: envelope.smtputf8)
+        var stuffer = DotStuffer()
+        var stuffed: [UInt8] = []
+        stuffed.reserveCapacity(message.body.count + message.body.count / 64 + 8)
+        stuffer.stuff(message.body, into: &stuffed)
+        stuffer.finish(into: &stuffed)
+
+        // A pooled session may have been dropped by the upstream while idle; that shows as a failure before
+        // any reply to our MAIL, when nothing of the message has been accepted, so a fresh session may retry.
+        var pooled = takeIdle()
+        while true {
+            let session: UpstreamSession
+            let reused = pooled != nil
+            if let taken = pooled {
+                session = taken
+                pooled = nil
+            } else {
+                switch await openSession(id: envelope.id.description) {
+                case .success(let opened): session = opened
+                case .failure(let failure):
+                    return DeliveryReport(relay: failure.relay, recipients: message.recipients, outcome: .deferred(failure.reason))
+                }
+            }
+            do {
+                let result = try await session.deliver(transaction, stuffedBody: stuffed)
+                if session.isUsable { putIdle(session) } else { session.close() }
+                return Self.report(result, relay: session.relay)
+            } catch {
+                if reused, session.repliesInTransaction == 0 { continue }
+                return DeliveryReport(relay: session.relay, recipients: message.recipients, outcome: .deferred("\(error)"))
+            }
+        }
+    }
+
+    /// Why no upstream could be used: the relay tried last and every endpoint's reason.
+    private struct OpenFailure: Error {
+        var relay: String
+        var reason: String
+    }
+
+    /// A fresh session with the first endpoint that gives one, skipping endpoints suspended after a failure.
+    private func openSession(id: String) async -> Result<UpstreamSession, OpenFailure> {
+        var reasons: [String] = []
+        var lastRelay = configuration.endpoint
+        for endpoint in endpoints {
+            if let suspended = endpoint.health.withLock({ $0.suspension(at: .now) }) {
+                reasons.append(suspended)
+                lastRelay = endpoint.configuration.endpoint
+                continue
+            }
+            do {
+                let session = try await UpstreamSession.open(endpoint.configuration)
+                endpoint.health.withLock { $0.recordSuccess() }
+                return .success(session)
+            } catch {
+                endpoint.health.withLock { $0.recordFailure("\(error)", at: .now) }
+                logFailedConnection(error, id: id)
+                reasons.append("\(error)")
+                lastRelay = relay(of: error)
+            }
+        }
+        return .failure(OpenFailure(relay: lastRelay, reason: reasons.joined(separator: "; then ")))
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await self.closeIdle(olderThan: self.configuration.idleTimeout)
+            }
+        }
+        await closeIdle(olderThan: .zero)
+    }
+
+    /// Says QUIT to sessions idle for at least `age`.
+    public func closeIdle(olderThan age: Duration) async {
+        let now = ContinuousClock.now
+        let expired = idle.withLock { sessions -> [UpstreamSession] in
+            let expired = sessions.filter { now - $0.idleSince >= age }
+            sessions.removeAll { now - $0.idleSince >= age }
+            return expired
+        }
+        for session in expired { await session.quit() }
+    }
+
+    private func takeIdle() -> UpstreamSession? {
+        idle.withLock { $0.popLast() }
+    }
+
+    private func putIdle(_ session: UpstreamSession) {
+        // Never more idle sessions than workers could use; a surplus one is closed at once.
+        let surplus = idle.withLock { sessions -> UpstreamSession? in
+            guard sessions.count < configuration.connections else { return session }
+            sessions.append(session)
+            return nil
+        }
+        surplus?.close()
+    }
+
+    private func relay(of failure: UpstreamFailure) -> String {
+        switch failure {
+        case .connect(let endpoint, _): return endpoint
+        case .tls(let relay, _), .session(let relay, _), .lost(let relay, _): return relay
+        }
+    }
+
+    /// One line per failed connection attempt; a refused login is a configuration problem and says so.
+    private func logFailedConnection(_ failure: UpstreamFailure, id: String) {
+        var metadata: Logger.Metadata = ["id": "\(id)", "relay": "\(relay(of: failure))", "error": "\(failure)"]
+        if case .session(_, .authenticationFailed) = failure {
+            metadata["hint"] = "check upstream.username and upstream.password_file"
+            logger.error("upstream refused our credentials", metadata: metadata)
+        } else {
+            logger.warning("cannot use upstream", metadata: metadata)
+        }
+    }
+
+    /// Per recipient: 2xx delivered, 5xx failed for good, anything else tried again later.
+    static func report(_ result: ClientTransactionResult, relay: String) -> DeliveryReport {
+        var outcomes: [String: RecipientOutcome] = [:]
+        for (recipient, reply) in zip(result.transaction.recipients, result.replies) {
+            let text = reply.description
+            outcomes[recipient] = reply.isPositive ? .delivered(text) : reply.isPermanent ? .failed(text) : .deferred(text)
+        }
+        return DeliveryReport(relay: relay, outcomes: outcomes)
+    }
+}
