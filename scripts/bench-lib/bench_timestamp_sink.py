@@ -4,7 +4,8 @@ Run as its own process (so its timing never waits for the benchmark's GIL):
 
     python3 bench_timestamp_sink.py PORT
 
-It listens on 127.0.0.1:PORT, prints `listening PORT`, and then one line per message it accepts:
+It listens on 127.0.0.1:PORT, prints `listening PORT`, `+conn` for each connection it accepts, and one
+line per message it accepts:
 
     SEQ MONOTONIC_NS
 
@@ -40,6 +41,7 @@ async def _session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     def reply(text: str) -> None:
         writer.write(text.encode() + b"\r\n")
 
+    sys.stdout.write("+conn\n")  # counted, to show whether the relay reuses its upstream connections
     reply("220 sink.bench.test ESMTP timestamp sink")
     have_from = False
     rcpts = 0
@@ -134,6 +136,7 @@ class TimestampSink:
         self.proc: subprocess.Popen | None = None
         self.times: dict[str, int] = {}  # X-Bench-Seq -> monotonic ns of the 250
         self.untagged = 0
+        self.connections = 0
         self.cond = threading.Condition()
         self.reader: threading.Thread | None = None
 
@@ -151,6 +154,9 @@ class TimestampSink:
 
     def _read(self) -> None:
         for raw in self.proc.stdout:
+            if raw == b"+conn\n":
+                self.connections += 1
+                continue
             m = re.fullmatch(rb"(\S+) (\d+)\s*", raw)
             if not m:
                 continue
