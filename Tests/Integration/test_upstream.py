@@ -80,6 +80,16 @@ def wait_gone_from_queue(relay, qid: str, timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+def wait_retired_to_failed(relay, qid: str, timeout: float = 10.0) -> None:
+    """A finished message with a failed recipient leaves queue/ for <spool>/failed/<id>.msg."""
+    deadline = time.monotonic() + timeout
+    while qid in relay.queued_ids() or f"{qid}.msg" not in {p.name for p in relay.failed_entries()}:
+        assert time.monotonic() < deadline, (
+            f"{qid} should have moved from queue/ to failed/: queued={qid in relay.queued_ids()} "
+            f"failed/={[p.name for p in relay.failed_entries()]}")
+        time.sleep(0.05)
+
+
 def tool(name: str) -> str:
     path = shutil.which(name)
     if not path:
@@ -365,7 +375,7 @@ def test_one_recipient_rejected_gets_exactly_one_dsn(relay_factory, upstream_fac
     assert len(rcpts) == 1, f"the permanently failed recipient was tried {len(rcpts)} times"
     wait_delivery(relay, qid, BOUNCED, to="nobody@example.com")
     wait_delivery(relay, qid, SENT, to="good@example.com")
-    wait_gone_from_queue(relay, qid)
+    wait_retired_to_failed(relay, qid)
 
 
 def test_null_sender_failure_gets_no_dsn(relay_factory, upstream_factory):
@@ -377,7 +387,7 @@ def test_null_sender_failure_gets_no_dsn(relay_factory, upstream_factory):
     time.sleep(3.0)
     assert up.snapshot() == [], f"a message from <> must never cause a DSN: {up.transcript()}"
     assert len(up.commands("RCPT")) == 1, "the permanently failed recipient was retried"
-    wait_gone_from_queue(relay, qid)
+    wait_retired_to_failed(relay, qid)
 
 
 # -- 6. temporary failures, then success -------------------------------------------------------------
