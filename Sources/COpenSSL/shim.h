@@ -6,9 +6,13 @@
 #include <openssl/evp.h>
 #include <openssl/bio.h>
 
-// Swift cannot call OpenSSL's function-like macros; these wrap the ones we use.
+// Swift cannot call OpenSSL's function-like macros, nor import the SSL_OP_* constants (built with a
+// shift macro); these wrap the ones we use.
 static inline long mr_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
     return SSL_CTX_set_min_proto_version(ctx, version);
+}
+static inline long mr_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
+    return SSL_CTX_set_max_proto_version(ctx, version);
 }
 static inline long mr_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return SSL_set_tlsext_host_name(ssl, name);
@@ -18,5 +22,8 @@ static inline long mr_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
 }
 static inline size_t mr_BIO_ctrl_pending(BIO *bio) {
     return BIO_ctrl_pending(bio);
+}
+static inline uint64_t mr_SSL_CTX_set_options_no_renegotiation(SSL_CTX *ctx) {
+    return SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 }
 #endif

@@ -21,10 +21,29 @@ public enum RecipientOutcome: Sendable, Equatable {
     case failed(String)
 }
 
+/// What one attempt came to: where it went and each recipient's outcome.
+public struct DeliveryReport: Sendable, Equatable {
+    /// Where the attempt went, for the log: `outbox`, or `smtp-relay.brevo.com[1.2.3.4]:587`.
+    public var relay: String
+    /// One entry per recipient of the attempt.
+    public var outcomes: [String: RecipientOutcome]
+
+    public init(relay: String, outcomes: [String: RecipientOutcome]) {
+        self.relay = relay
+        self.outcomes = outcomes
+    }
+
+    /// Every recipient gets the same outcome: a connection that failed, a whole-message reply.
+    public init(relay: String, recipients: [String], outcome: RecipientOutcome) {
+        self.relay = relay
+        self.outcomes = Dictionary(recipients.map { ($0, outcome) }) { first, _ in first }
+    }
+}
+
 /// Where delivery hands messages: the upstream smarthost, or the local outbox when none is configured.
 public protocol DeliveryTransport: Sendable {
     /// A short name for logs (`outbox`, `upstream smtp-relay.brevo.com:587`).
     var name: String { get }
     /// Attempts one delivery; returns an outcome for every recipient in `message.recipients`.
-    func deliver(_ message: OutboundMessage) async -> [String: RecipientOutcome]
+    func deliver(_ message: OutboundMessage) async -> DeliveryReport
 }

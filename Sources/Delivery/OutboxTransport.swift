@@ -26,7 +26,7 @@ public final class OutboxTransport: DeliveryTransport {
         }
     }
 
-    public func deliver(_ message: OutboundMessage) async -> [String: RecipientOutcome] {
+    public func deliver(_ message: OutboundMessage) async -> DeliveryReport {
         let id = message.envelope.id
         let staged = "\(staging)/\(id).eml"
         let final = "\(directory)/\(id).eml"
@@ -45,9 +45,8 @@ public final class OutboxTransport: DeliveryTransport {
                 try POSIXFile.rename(staged, to: final)
             }
         } catch {
-            let reason = "outbox: \(error)"
-            return Dictionary(message.recipients.map { ($0, RecipientOutcome.deferred(reason)) }) { first, _ in first }
+            return DeliveryReport(relay: name, recipients: message.recipients, outcome: .deferred("outbox: \(error)"))
         }
-        return Dictionary(message.recipients.map { ($0, RecipientOutcome.delivered("250 2.0.0 written to \(final)")) }) { first, _ in first }
+        return DeliveryReport(relay: name, recipients: message.recipients, outcome: .delivered("250 2.0.0 written to \(final)"))
     }
 }

@@ -81,7 +81,11 @@ extension RelaySettings {
             username: r.string(.upstreamUsername, default: d.username),
             password: r.string(.upstreamPassword, default: d.password),
             passwordFile: r.string(.upstreamPasswordFile, default: d.passwordFile),
-            connections: try r.integer(.upstreamConnections, default: d.connections, minimum: 1)
+            connections: try r.integer(.upstreamConnections, default: d.connections, minimum: 1),
+            connectTimeout: try r.duration(.upstreamConnectTimeout, default: d.connectTimeout),
+            commandTimeout: try r.duration(.upstreamCommandTimeout, default: d.commandTimeout),
+            dataTimeout: try r.duration(.upstreamDataTimeout, default: d.dataTimeout),
+            idleTimeout: try r.duration(.upstreamIdleTimeout, default: d.idleTimeout)
         )
     }
 

@@ -35,6 +35,10 @@ extension RelaySettings {
               password: \(q(maskedPassword))
               password_file: \(q(upstream.passwordFile))
               connections: \(upstream.connections)
+              connect_timeout: \(upstream.connectTimeout.configText)
+              command_timeout: \(upstream.commandTimeout.configText)
+              data_timeout: \(upstream.dataTimeout.configText)
+              idle_timeout: \(upstream.idleTimeout.configText)
             retry:
               first: \(retry.first.configText)
               max: \(retry.max.configText)

@@ -105,9 +105,19 @@ public struct UpstreamSettings: Sendable, Equatable {
     /// The file the password came from, kept so a reload can re-read it.
     public var passwordFile: String
     public var connections: Int
+    /// Time allowed for TCP connect and, with implicit TLS, the handshake.
+    public var connectTimeout: Duration
+    /// Time allowed for each reply to a command, and for the TLS handshake after STARTTLS.
+    public var commandTimeout: Duration
+    /// Time allowed for sending the message and for the reply to its final dot.
+    public var dataTimeout: Duration
+    /// How long an unused connection is kept open for the next message.
+    public var idleTimeout: Duration
     public init(
         host: String, port: UInt16, tls: TLSMode, verifyCertificate: Bool, caFile: String,
-        username: String, password: String, passwordFile: String, connections: Int
+        username: String, password: String, passwordFile: String, connections: Int,
+        connectTimeout: Duration = .seconds(30), commandTimeout: Duration = .seconds(300),
+        dataTimeout: Duration = .seconds(600), idleTimeout: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -118,6 +128,10 @@ public struct UpstreamSettings: Sendable, Equatable {
         self.password = password
         self.passwordFile = passwordFile
         self.connections = connections
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.dataTimeout = dataTimeout
+        self.idleTimeout = idleTimeout
     }
 }
 

@@ -124,6 +124,20 @@ public final class BlockingSocket: @unchecked Sendable {
         return out
     }
 
+    /// Receives exactly `count` bytes, or fewer if the peer closes first.
+    public func receive(count: Int) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < count {
+            let chunk = try await receive(maxBytes: count - out.count)
+            if chunk.isEmpty { break }
+            out += chunk
+        }
+        return out
+    }
+
+    /// Half-closes the sending side, so the peer reads end of stream.
+    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
     /// Closes the socket; safe to call twice.
     public func close() {
         let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)

@@ -100,7 +100,11 @@ public enum SMTPCommandParser {
         if let first = parametersText.split(separator: " ").first {
             return .failure(.unknownParameter(splitParameter(first).key))
         }
-        // RFC 5321 §4.1.1.3: <Postmaster> without a domain is valid; we relay it nowhere, so ask for a domain.
+        // RFC 5321 §4.1.1.3 and §4.5.1: <Postmaster> without a domain must be accepted. It comes back with an
+        // empty domain; the session gives it ours, as Postfix appends $myorigin.
+        if asciiUppercased(path) == "POSTMASTER" {
+            return .success(.rcpt(to: Mailbox(localPart: "postmaster", domain: ""), parameters: RecipientParameters()))
+        }
         switch MailboxParser.parse(path) {
         case .success(let mailbox): return .success(.rcpt(to: mailbox, parameters: RecipientParameters()))
         case .failure(let error): return .failure(.invalidRecipient(error))

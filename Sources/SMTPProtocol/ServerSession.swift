@@ -181,7 +181,8 @@ public struct ServerSession: Sendable {
         return [.send(SMTPReply(250, .init(2, 1, 0), "Ok"))]
     }
 
-    private mutating func rcpt(to recipient: Mailbox) -> [Action] {
+    private mutating func rcpt(to path: Mailbox) -> [Action] {
+        let recipient = path.domain.isEmpty ? Mailbox(localPart: path.localPart, domain: configuration.hostname) : path
         guard case .transaction(var transaction) = phase else {
             return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: need MAIL command"))
         }

@@ -78,21 +78,24 @@ public final class Spool: Sendable {
     /// The message bytes as accepted (Received: header included), and its envelope.
     public func read(_ id: QueueID) async throws(SpoolError) -> (envelope: MessageEnvelope, body: [UInt8]) {
         let path = layout.messagePath(id)
-        return try await io.run { () throws(SpoolError) in
-            let file: POSIXFile
-            do throws(SpoolError) { file = try POSIXFile.openForReading(path) } catch {
-                if case .io(_, _, ENOENT) = error { throw .notFound(id) }
-                throw error
-            }
-            defer { file.close() }
-            // One read of the whole file; the header is parsed from the same bytes.
-            let bytes = try file.read()
-            let header = try MessageFileFormat.parseHeader(bytes, path: path)
-            guard bytes.count == header.bodyOffset + header.bodySize else {
-                throw .corrupt(path: path, reason: "body is \(bytes.count - header.bodyOffset) bytes, expected \(header.bodySize)")
-            }
-            return (header.envelope, Array(bytes[header.bodyOffset...]))
+        return try await io.run { () throws(SpoolError) in try Spool.readMessageFile(path, id: id) }
+    }
+
+    /// Envelope and message bytes of the queue file at `path` (in `queue/` or `failed/`).
+    static func readMessageFile(_ path: String, id: QueueID) throws(SpoolError) -> (envelope: MessageEnvelope, body: [UInt8]) {
+        let file: POSIXFile
+        do throws(SpoolError) { file = try POSIXFile.openForReading(path) } catch {
+            if case .io(_, _, ENOENT) = error { throw .notFound(id) }
+            throw error
         }
+        defer { file.close() }
+        // One read of the whole file; the header is parsed from the same bytes.
+        let bytes = try file.read()
+        let header = try MessageFileFormat.parseHeader(bytes, path: path)
+        guard bytes.count == header.bodyOffset + header.bodySize else {
+            throw .corrupt(path: path, reason: "body is \(bytes.count - header.bodyOffset) bytes, expected \(header.bodySize)")
+        }
+        return (header.envelope, Array(bytes[header.bodyOffset...]))
     }
 
     /// Records a new delivery state atomically (temp file, fsync, rename, directory fsync).

@@ -24,6 +24,8 @@ struct SpoolScanner {
             }
             do throws(SpoolError) {
                 messages.append(try load(id, hasState: stateFiles.contains(name), stateProblems: &quarantined))
+            } catch .io(_, _, ENOENT) {
+                continue  // finished since the listing (removed, or retired into failed/): nothing to report
             } catch {
                 quarantine(layout.messagePath(id), reason: error.description, into: &quarantined)
                 if stateFiles.contains(name) { _ = Glibc.rename(layout.statePath(id), "\(layout.corrupt)/\(id).state") }
@@ -54,6 +56,10 @@ struct SpoolScanner {
                 do { state = try JSONDecoder().decode(DeliveryState.self, from: Data(bytes)) } catch {
                     throw SpoolError.corrupt(path: statePath, reason: "state does not decode: \(error)")
                 }
+            } catch .io(_, _, ENOENT) {
+                // Gone since the listing: the message was finished meanwhile (removed or retired; skip it,
+                // as for a vanished message), or `loadState` quarantined the state and reported it already.
+                if access(path, F_OK) != 0 { throw .io(operation: "open", path: path, errno: ENOENT) }
             } catch {
                 // Losing the state must not lose the message: keep it with a fresh state (at worst a
                 // recipient already served gets it twice) and quarantine the unreadable state for a look.

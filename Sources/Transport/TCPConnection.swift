@@ -59,11 +59,15 @@ public final class TCPConnection: @unchecked Sendable {
 
     /// Writes all of `bytes`, suspending while the socket buffer is full.
     public func write(_ bytes: some Collection<UInt8>, deadline: ContinuousClock.Instant?) async throws {
-        let contiguous = Array(bytes)
+        try await write(Array(bytes), deadline: deadline)
+    }
+
+    /// Writes all of `bytes`, suspending while the socket buffer is full (`ByteStream`'s form: no copy).
+    public func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant?) async throws {
         var offset = 0
-        while offset < contiguous.count {
+        while offset < bytes.count {
             guard fd >= 0 else { throw TransportError.closed }
-            let n = contiguous.withUnsafeBytes { raw in
+            let n = bytes.withUnsafeBytes { raw in
                 send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
             }
             if n >= 0 {
@@ -98,3 +102,6 @@ public final class TCPConnection: @unchecked Sendable {
         fd = -1
     }
 }
+
+/// Plain TCP is the `ByteStream` an SMTP session starts on.
+extension TCPConnection: ByteStream {}

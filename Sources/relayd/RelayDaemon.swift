@@ -4,6 +4,7 @@ import Glibc
 import Delivery
 import Logging
 import Receiving
+import SMTPProtocol
 import RelayConfiguration
 import ServiceLifecycle
 import Spool
@@ -41,6 +42,7 @@ struct RelayDaemon {
         ])
 
         let transport: any DeliveryTransport
+        var upstreamService: UpstreamTransport?
         let workers: Int
         if settings.upstream.host.isEmpty {
             do {
@@ -54,8 +56,10 @@ struct RelayDaemon {
             logger.notice("no upstream configured: delivering accepted mail to the outbox", metadata: [
                 "outbox": "\(settings.outbox.path)"])
         } else {
-            throw StartupError(description:
-                "upstream.host is set (\(settings.upstream.host)) but upstream delivery is not built yet; leave it empty to use the outbox")
+            let upstreamTransport = try makeUpstreamTransport()
+            transport = upstreamTransport
+            upstreamService = upstreamTransport
+            workers = settings.upstream.connections
         }
 
         let server: SMTPServer
@@ -80,12 +84,17 @@ struct RelayDaemon {
             jitter: settings.retry.jitter, lifetime: settings.retry.lifetime)
         let runner = QueueRunner(
             spool: spool, transport: transport,
-            configuration: .init(workers: workers, retry: retry), logger: logger)
+            configuration: .init(
+                workers: workers, retry: retry,
+                bounceReportingHost: settings.bounces == .dsn ? settings.hostname : nil),
+            logger: logger)
         await runner.enqueue(report.messages)
 
         // Services stop in reverse order: the listener first, then deliveries in flight finish.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: IdleMemoryTrimmer(server: server)), .init(service: runner), .init(service: server)],
+            services: [.init(service: IdleMemoryTrimmer(server: server))]
+                + (upstreamService.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                + [.init(service: runner), .init(service: server)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("relayd started", metadata: [
@@ -93,6 +102,42 @@ struct RelayDaemon {
             "pid": "\(getpid())"])
         try await group.run()
         logger.info("relayd stopped")
+    }
+
+    /// The upstream relay from `upstream:`, with its TLS context loaded now so a bad CA file stops start-up.
+    private func makeUpstreamTransport() throws -> UpstreamTransport {
+        let upstream = settings.upstream
+        let security: ClientSession.Security = switch upstream.tls {
+        case .starttls: .startTLS
+        case .implicit: .implicitTLS
+        case .none: .none
+        }
+        var tlsContext: TLSContext?
+        if security != .none {
+            do {
+                tlsContext = try TLSContext.client(
+                    caFile: upstream.caFile.isEmpty ? nil : upstream.caFile, verifyCertificate: upstream.verifyCertificate)
+            } catch {
+                throw StartupError(description: "upstream TLS: \(error)")
+            }
+        }
+        let configuration = UpstreamConfiguration(
+            host: upstream.host, port: upstream.port, security: security, tlsContext: tlsContext,
+            credentials: upstream.username.isEmpty ? nil : SASLCredentials(username: upstream.username, password: upstream.password),
+            heloName: settings.hostname, connections: upstream.connections,
+            connectTimeout: upstream.connectTimeout, commandTimeout: upstream.commandTimeout,
+            dataTimeout: upstream.dataTimeout, idleTimeout: upstream.idleTimeout)
+        if security == .none {
+            logger.warning("upstream.tls is none: mail crosses the network unencrypted; use it only for a local test upstream",
+                           metadata: ["upstream": "\(configuration.endpoint)"])
+        } else if !upstream.verifyCertificate {
+            logger.warning("upstream.verify_certificate is false: the upstream's certificate is NOT checked, anyone in the path can read and alter mail",
+                           metadata: ["upstream": "\(configuration.endpoint)"])
+        }
+        logger.notice("relaying accepted mail to the upstream", metadata: [
+            "upstream": "\(configuration.endpoint)", "tls": "\(upstream.tls.rawValue)",
+            "auth": "\(upstream.username.isEmpty ? "none" : upstream.username)", "connections": "\(upstream.connections)"])
+        return UpstreamTransport(configuration: configuration, logger: logger)
     }
 
     /// Thousands of idle sessions need thousands of descriptors; the soft limit is often 1024.

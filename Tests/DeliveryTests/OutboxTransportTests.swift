@@ -20,7 +20,7 @@ struct OutboxTransportTests {
             let outbox = try OutboxTransport(directory: dir.appending("outbox"))
             let id = try #require(QueueID("0123456789ABC"))
             let body = SpoolFixtures.randomBytes(size, seed: UInt64(size))
-            let outcomes = await outbox.deliver(Self.message(id: id, body: body, recipients: ["b@example.net", "c@example.net"]))
+            let outcomes = await outbox.deliver(Self.message(id: id, body: body, recipients: ["b@example.net", "c@example.net"])).outcomes
 
             let file = dir.appending("outbox/\(id).eml")
             #expect(outcomes == [
@@ -38,7 +38,7 @@ struct OutboxTransportTests {
             let outbox = try OutboxTransport(directory: dir.appending("outbox"))
             try FileManager.default.removeItem(atPath: dir.appending("outbox/.tmp"))  // staging vanished
             let id = try #require(QueueID("0123456789ABC"))
-            let outcomes = await outbox.deliver(Self.message(id: id, body: [1, 2, 3], recipients: ["b@example.net"]))
+            let outcomes = await outbox.deliver(Self.message(id: id, body: [1, 2, 3], recipients: ["b@example.net"])).outcomes
             guard case .deferred(let reason)? = outcomes["b@example.net"] else {
                 Issue.record("expected a deferral, got \(outcomes)")
                 return
@@ -55,7 +55,7 @@ struct OutboxTransportTests {
             let outbox = try OutboxTransport(directory: dir.appending("outbox"))
             let id = try #require(QueueID("0123456789ABC"))
             let recipients = ["b@example.net", "c@example.net", "b@example.net"]
-            let outcomes = await outbox.deliver(Self.message(id: id, body: [1, 2, 3], recipients: recipients))
+            let outcomes = await outbox.deliver(Self.message(id: id, body: [1, 2, 3], recipients: recipients)).outcomes
             let file = dir.appending("outbox/\(id).eml")
             #expect(outcomes == [
                 "b@example.net": .delivered("250 2.0.0 written to \(file)"),
@@ -64,7 +64,7 @@ struct OutboxTransportTests {
             #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: file))) == [1, 2, 3])
 
             try FileManager.default.removeItem(atPath: dir.appending("outbox/.tmp"))  // and on the failure path
-            let deferred = await outbox.deliver(Self.message(id: id, body: [4], recipients: recipients))
+            let deferred = await outbox.deliver(Self.message(id: id, body: [4], recipients: recipients)).outcomes
             #expect(Set(deferred.keys) == ["b@example.net", "c@example.net"])
             #expect(deferred.values.allSatisfy { if case .deferred = $0 { true } else { false } })
         }

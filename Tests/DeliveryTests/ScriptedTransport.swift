@@ -26,7 +26,7 @@ final class ScriptedTransport: DeliveryTransport {
     var calls: [OutboundMessage] { recorded.withLock { $0 } }
     var callCount: Int { recorded.withLock { $0.count } }
 
-    func deliver(_ message: OutboundMessage) async -> [String: RecipientOutcome] {
+    func deliver(_ message: OutboundMessage) async -> DeliveryReport {
         let attempt = recorded.withLock { calls -> Int in
             calls.append(message)
             return calls.count - 1
@@ -36,7 +36,7 @@ final class ScriptedTransport: DeliveryTransport {
         for recipient in message.recipients {
             if let outcome = entry[recipient] ?? defaultOutcome { outcomes[recipient] = outcome }
         }
-        return outcomes
+        return DeliveryReport(relay: name, outcomes: outcomes)
     }
 
     /// Waits until at least `count` attempts were made.

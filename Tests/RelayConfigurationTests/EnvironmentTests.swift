@@ -50,6 +50,10 @@ import Transport
             "RELAY_UPSTREAM_USERNAME": "u",
             "RELAY_UPSTREAM_PASSWORD_FILE": secret,
             "RELAY_UPSTREAM_CONNECTIONS": "2",
+            "RELAY_UPSTREAM_CONNECT_TIMEOUT": "7s",
+            "RELAY_UPSTREAM_COMMAND_TIMEOUT": "45s",
+            "RELAY_UPSTREAM_DATA_TIMEOUT": "3m",
+            "RELAY_UPSTREAM_IDLE_TIMEOUT": "2s",
             "RELAY_RETRY_FIRST": "250ms",
             "RELAY_RETRY_MAX": "10m",
             "RELAY_RETRY_MULTIPLIER": "3",
@@ -69,7 +73,8 @@ import Transport
                 maxRecipients: 7, maxConnections: 9, commandTimeout: .seconds(30), dataTimeout: .seconds(120)),
             upstream: UpstreamSettings(
                 host: "up.example.com", port: 2587, tls: .none, verifyCertificate: false, caFile: secret,
-                username: "u", password: "pw", passwordFile: secret, connections: 2),
+                username: "u", password: "pw", passwordFile: secret, connections: 2, connectTimeout: .seconds(7),
+                commandTimeout: .seconds(45), dataTimeout: .seconds(180), idleTimeout: .seconds(2)),
             retry: RetrySettings(first: .milliseconds(250), max: .seconds(600), multiplier: 3, jitter: 0,
                                  lifetime: .seconds(86_400)),
             bounces: BounceMode.none)

@@ -97,6 +97,14 @@ struct ServerSessionTests {
         #expect(session.transaction?.recipients == [Mailbox(localPart: "b", domain: "dest.example"), Mailbox(localPart: "c", domain: "dest.example")])
     }
 
+    @Test("<Postmaster> without a domain is accepted and addressed to our host name (RFC 5321 §4.5.1)")
+    func barePostmaster() {
+        var session = greetedSession()
+        _ = session.handle(command("MAIL FROM:<a@client.example>"))
+        #expect(session.handle(command("RCPT TO:<Postmaster>")).map(render) == ["250 2.1.5"])
+        #expect(session.transaction?.recipients == [Mailbox(localPart: "postmaster", domain: "mx.example")])
+    }
+
     @Test("commitFailed sends exactly the reply it was given", arguments: [
         SMTPReply(451, EnhancedStatusCode(4, 3, 0), "Error: queue file write error"),
         SMTPReply(452, EnhancedStatusCode(4, 3, 1), lines: ["Insufficient system storage", "try later"]),

@@ -1,4 +1,5 @@
 import Foundation
+import RelayTesting
 import Testing
 import Transport
 
@@ -12,7 +13,7 @@ struct TCPListenerTests {
         #expect(listener.address.port != 0, "port 0 is resolved to the bound port")
 
         async let accepted = listener.accept()
-        let client = try await LoopbackClient.connect(host: host, port: listener.address.port)
+        let client = try await BlockingSocket.connect(host: host, port: listener.address.port)
         let connection = try await accepted
         defer { connection.close() }
 
@@ -42,7 +43,7 @@ struct TCPListenerTests {
         let listener = try TCPListener(address: ListenAddress(host: "127.0.0.1", port: 0))
         defer { listener.close() }
         async let accepted = listener.accept()
-        let client = try await LoopbackClient.connect(port: listener.address.port)
+        let client = try await BlockingSocket.connect(host: "127.0.0.1", port: listener.address.port)
         let connection = try await accepted
         defer { connection.close() }
 
@@ -59,7 +60,7 @@ struct TCPListenerTests {
         let listener = try TCPListener(address: ListenAddress(host: "127.0.0.1", port: 0))
         defer { listener.close() }
         async let accepted = listener.accept()
-        let client = try await LoopbackClient.connect(port: listener.address.port)
+        let client = try await BlockingSocket.connect(host: "127.0.0.1", port: listener.address.port)
         let connection = try await accepted
         defer { connection.close() }
 
@@ -110,7 +111,7 @@ struct TCPListenerTests {
         let listener = try TCPListener(address: ListenAddress(host: "127.0.0.1", port: 0))
         defer { listener.close() }
         async let accepted = listener.accept()
-        let client = try await LoopbackClient.connect(port: listener.address.port)
+        let client = try await BlockingSocket.connect(host: "127.0.0.1", port: listener.address.port)
         let connection = try await accepted
         defer { connection.close() }
 
@@ -133,7 +134,7 @@ struct TCPListenerTests {
         let listener = try TCPListener(address: ListenAddress(host: "127.0.0.1", port: 0))
         defer { listener.close() }
         async let accepted = listener.accept()
-        let client = try await LoopbackClient.connect(port: listener.address.port)
+        let client = try await BlockingSocket.connect(host: "127.0.0.1", port: listener.address.port)
         let connection = try await accepted
         connection.close()
         connection.close()  // twice is fine
