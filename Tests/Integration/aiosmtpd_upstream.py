@@ -39,15 +39,12 @@ import socket
 import ssl
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-# aiosmtpd warns when AUTH is allowed without TLS; the tls="none" + AUTH case is deliberate.
-warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
 # aiosmtpd logs every session at INFO and a deprecation notice on each AUTH at WARNING.
 logging.getLogger("mail.log").setLevel(logging.ERROR)
 
@@ -198,6 +195,8 @@ class _Handler:
         return reply
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.up.auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
         reply = self._fault(server, self.up.faults.mail)
         if reply is not None:
             return reply
@@ -289,7 +288,8 @@ class Upstream:
             kw["tls_context"] = server_context(self.cert)
             kw["require_starttls"] = self.tls == "starttls"
         if self.auth:
-            kw["auth_required"] = True
+            # AUTH is required by handle_MAIL (530 5.7.0) rather than by aiosmtpd's auth_required, which
+            # warns whenever it is combined with auth_require_tls=False.
             # aiosmtpd only knows STARTTLS as "TLS"; an implicit-TLS connection is TLS throughout.
             kw["auth_require_tls"] = self.tls == "starttls"
             kw["authenticator"] = self._authenticate
@@ -395,14 +395,17 @@ class Upstream:
         return "\n".join(out) or "(nothing)"
 
     def relay_config(self, *, host: str | None = None, tls: str | None = None, retry: dict | None = None,
-                     **upstream) -> dict:
+                     bounces: str | None = None, **upstream) -> dict:
         """relayd config overrides that point relayd at this upstream: `upstream.*` (host, port, tls
-        and whatever else is given, e.g. ca_file=..., username=...) and, if given, `retry.*`."""
+        and whatever else is given, e.g. ca_file=..., username=...) and, if given, `retry.*` and
+        `bounces`."""
         conf = {"host": host or self.host, "port": self.port, "tls": tls or self.tls}
         conf.update({k: (str(v) if isinstance(v, Path) else v) for k, v in upstream.items()})
         out: dict = {"upstream": conf}
         if retry:
             out["retry"] = retry
+        if bounces:
+            out["bounces"] = bounces
         return out
 
 

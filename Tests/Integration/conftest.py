@@ -22,6 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from certificates import ServerCert, TestCA  # noqa: E402
 from relayd_harness import Relay, relayd_binary  # noqa: E402
 from smtp_wire import SMTPWire  # noqa: E402
 
@@ -74,17 +75,15 @@ def wire():
 
 @dataclass(frozen=True)
 class TestCertificates:
-    ca: "TestCA"
-    good: "ServerCert"  # DNS:localhost, IP:127.0.0.1
-    other: "ServerCert"  # DNS:other.example only: the wrong name for 127.0.0.1 and localhost
+    ca: TestCA
+    good: ServerCert  # DNS:localhost, IP:127.0.0.1
+    other: ServerCert  # DNS:other.example only: the wrong name for 127.0.0.1 and localhost
 
     __test__ = False
 
 
 @pytest.fixture(scope="session")
 def test_ca(tmp_path_factory) -> TestCertificates:
-    from certificates import TestCA
-
     ca = TestCA(tmp_path_factory.mktemp("test-ca"))
     return TestCertificates(
         ca=ca,

@@ -25,7 +25,7 @@ from smtp_wire import SMTPWire, message
 USER, PASSWORD = "relay-login@example.com", "s3cret:pass word="
 FAST_RETRY = {"first": "1s", "max": "1s", "multiplier": 1, "jitter": 0}
 SENT, DEFERRED, BOUNCED = {"sent", "delivered"}, {"deferred"}, {"bounced", "failed"}
-TLS_ERROR = re.compile(r"certif|verif|x509|trust|issuer|unknown.ca|handshake|tls|ssl", re.I)
+CERT_ERROR = re.compile(r"certif|verif|x509|trust|issuer|unknown.ca", re.I)
 NEVER_BEFORE_AUTH = {"MAIL", "RCPT", "DATA"}
 
 
@@ -35,14 +35,19 @@ def deliveries(relay, qid: str | None = None, to: str | None = None) -> list[dic
     return [
         r for r in relay.log_records()
         if r.get("msg") == "delivery" and (qid is None or r.get("id") == qid)
-        and (to is None or r.get("to", "").strip("<>").lower() == to.lower())
+        and (to is None or to.lower() in recipients_of(r))
     ]
+
+
+def recipients_of(rec: dict) -> list[str]:
+    """The addresses of a delivery record's to= (one line may cover several: to=<a>,<b>)."""
+    return [a.strip().strip("<>").lower() for a in rec.get("to", "").split(",") if a.strip()]
 
 
 def wait_delivery(relay, qid: str, statuses: set[str], *, to: str | None = None, timeout: float = 30.0) -> dict:
     return relay.wait_for_log(
         lambda r: r.get("msg") == "delivery" and r.get("id") == qid and r.get("status") in statuses
-        and (to is None or r.get("to", "").strip("<>").lower() == to.lower()),
+        and (to is None or to.lower() in recipients_of(r)),
         timeout, f"delivery id={qid}{' to=' + to if to else ''} status in {sorted(statuses)}",
     )
 
@@ -203,7 +208,7 @@ def test_starttls_auth_delivers_once_byte_identical(relay_factory, upstream_fact
     assert verbs.index("AUTH") < verbs.index("MAIL"), verbs
 
     rec = wait_delivery(relay, qid, SENT)
-    assert rec.get("to", "").strip("<>") == "someone@example.com", record_text(rec)
+    assert recipients_of(rec) == ["someone@example.com"], record_text(rec)
     assert all(r.get("status") in SENT for r in deliveries(relay, qid)), [record_text(r) for r in deliveries(relay, qid)]
     wait_gone_from_queue(relay, qid)
     assert relay.outbox_files() == [], "with an upstream configured nothing may go to the outbox"
@@ -238,7 +243,7 @@ def test_untrusted_certificate_defers(relay_factory, upstream_factory, test_ca, 
                                           retry=FAST_RETRY))
     qid = submit(relay, "a@example.com", ["b@example.com"], message("untrusted", "body"))
     rec = wait_delivery(relay, qid, DEFERRED)
-    assert TLS_ERROR.search(record_text(rec)), f"the deferral should name the certificate problem: {record_text(rec)}"
+    assert CERT_ERROR.search(record_text(rec)), f"the deferral should name the certificate problem: {record_text(rec)}"
     time.sleep(1.5)
     assert not ({"MAIL", "AUTH"} & {c.verb for c in up.commands()}), up.transcript()
     assert up.snapshot() == [] and qid in relay.queued_ids()
@@ -253,7 +258,9 @@ def test_certificate_for_another_name_defers(relay_factory, upstream_factory, te
                                           username=USER, password=PASSWORD, retry=FAST_RETRY))
     qid = submit(relay, "a@example.com", ["b@example.com"], message("wrong name", "body"))
     rec = wait_delivery(relay, qid, DEFERRED)
-    assert TLS_ERROR.search(record_text(rec)) or re.search(r"name|host|match", record_text(rec), re.I), record_text(rec)
+    reason = rec.get("reply") or record_text(rec)
+    assert CERT_ERROR.search(reason) and re.search(r"name|host|match|address", reason, re.I), \
+        f"the deferral should say the certificate does not match the name: {record_text(rec)}"
     time.sleep(1.5)
     assert not ({"MAIL", "AUTH"} & {c.verb for c in up.commands()}), up.transcript()
     assert up.snapshot() == [] and qid in relay.queued_ids()
@@ -405,11 +412,11 @@ def test_421_then_451_then_delivered_once_with_backoff(relay_factory, upstream_f
     mails = up.commands("MAIL")
     assert len(mails) == 3, f"expected 3 attempts (421, 451, 250), saw {len(mails)}: {up.transcript()}"
     gap1, gap2 = mails[1].at - mails[0].at, mails[2].at - mails[1].at
-    # jitter 0: waits of 1s then 2s (multiplier 2); a little slack for a busy machine
-    assert 0.9 <= gap1 <= 3.0, f"first retry after {gap1:.2f}s, expected ~1s"
-    assert 1.9 <= gap2 <= 4.5, f"second retry after {gap2:.2f}s, expected ~2s"
+    # jitter 0: waits of 1s then 2s (multiplier 2); relayd releases due retries on a 1 s tick, so each
+    # may come up to ~1 s late; a little more slack for a busy machine
+    assert 0.9 <= gap1 <= 3.5, f"first retry after {gap1:.2f}s, expected ~1s"
+    assert 1.9 <= gap2 <= 5.0, f"second retry after {gap2:.2f}s, expected ~2s"
 
-    statuses = [r.get("status") for r in deliveries(relay, qid)]
     wait_delivery(relay, qid, SENT)
     statuses = [r.get("status") for r in deliveries(relay, qid)]
     assert statuses[:2] == ["deferred", "deferred"] and statuses[2] in SENT and len(statuses) == 3, statuses
@@ -473,7 +480,7 @@ def test_restart_mid_backoff_keeps_the_schedule(relay_factory, upstream_factory)
     retry_at = mails[1].at - t0
     print(f"restart at t0+{restarted - t0:.1f}s, retry at t0+{retry_at:.1f}s")
     assert retry_at >= first - 0.5, f"retried at t0+{retry_at:.1f}s, before its time (t0+{first:.0f}s)"
-    assert retry_at <= first + 2.5, (f"retried at t0+{retry_at:.1f}s: the schedule (t0+{first:.0f}s) was not kept "
+    assert retry_at <= first + 3.0, (f"retried at t0+{retry_at:.1f}s: the schedule (t0+{first:.0f}s) was not kept "
                                      f"across the restart at t0+{restarted - t0:.1f}s")
     assert_relayed_intact(got, sent)
     wait_delivery(relay, qid, SENT)

@@ -12,6 +12,8 @@ import random
 import threading
 import time
 
+import pytest
+
 from relayd_harness import split_received
 from smtp_wire import SMTPWire
 
@@ -74,8 +76,10 @@ class Sender(threading.Thread):
                 c.close()
 
 
-def test_kill_9_while_relaying_loses_nothing_and_duplicates_only_in_flight(relay_factory, upstream_factory):
-    seed = int(os.environ.get("CRASH_SEED", time.time_ns()))
+@pytest.mark.parametrize("round_no", [1, 2, 3])
+def test_kill_9_while_relaying_loses_nothing_and_duplicates_only_in_flight(relay_factory, upstream_factory,
+                                                                            round_no):
+    seed = int(os.environ.get("CRASH_SEED", time.time_ns())) + round_no
     rng = random.Random(seed)
     kill_at = rng.randint(300, 1200)  # upstream message count at which relayd is killed
     print(f"seed={seed} kill when the upstream has {kill_at} messages")
