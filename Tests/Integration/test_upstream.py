@@ -14,6 +14,8 @@ import email
 import re
 import shutil
 import smtplib
+import socket
+import ssl
 import subprocess
 import time
 
@@ -26,7 +28,6 @@ USER, PASSWORD = "relay-login@example.com", "s3cret:pass word="
 FAST_RETRY = {"first": "1s", "max": "1s", "multiplier": 1, "jitter": 0}
 SENT, DEFERRED, BOUNCED = {"sent", "delivered"}, {"deferred"}, {"bounced", "failed"}
 CERT_ERROR = re.compile(r"certif|verif|x509|trust|issuer|unknown.ca", re.I)
-NEVER_BEFORE_AUTH = {"MAIL", "RCPT", "DATA"}
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -108,9 +109,6 @@ def test_fixture_upstream_enforces_starttls_auth_and_faults(upstream_factory, te
     """Without relayd: a client that skips STARTTLS gets 530 at MAIL, AUTH is offered only after
     STARTTLS, a wrong password gets 535, the certificate verifies against the test CA only for its
     names, scripted 421/451/550 replies happen, and a stopped upstream's port is closed."""
-    import socket
-    import ssl
-
     up = upstream_factory(tls="starttls", cert=test_ca.good, auth=(USER, PASSWORD))
     with smtplib.SMTP(up.host, up.port, timeout=10) as s:
         s.ehlo("client.test")
@@ -205,7 +203,7 @@ def test_starttls_auth_delivers_once_byte_identical(relay_factory, upstream_fact
         assert set(clear) <= {"EHLO", "HELO", "STARTTLS", "QUIT", "NOOP"}, f"sent in clear: {clear}"
         assert s.ehlo == "relay.test", f"relayd should EHLO with its hostname, not {s.ehlo!r}"
     verbs = [c.verb for s in up.client_sessions() for c in s.commands if c.tls]
-    assert verbs.index("AUTH") < verbs.index("MAIL"), verbs
+    assert "AUTH" in verbs and "MAIL" in verbs and verbs.index("AUTH") < verbs.index("MAIL"), verbs
 
     rec = wait_delivery(relay, qid, SENT)
     assert recipients_of(rec) == ["someone@example.com"], record_text(rec)
@@ -395,6 +393,39 @@ def test_null_sender_failure_gets_no_dsn(relay_factory, upstream_factory):
     assert up.snapshot() == [], f"a message from <> must never cause a DSN: {up.transcript()}"
     assert len(up.commands("RCPT")) == 1, "the permanently failed recipient was retried"
     wait_retired_to_failed(relay, qid)
+
+
+def test_bounces_none_sends_no_dsn_but_keeps_the_message(relay_factory, upstream_factory):
+    up = upstream_factory(tls="none")
+    up.faults.rcpt_reply["nobody@example.com"] = "550 5.1.1 <nobody@example.com>: Recipient address rejected"
+    relay = relay_factory(up.relay_config(retry=FAST_RETRY, bounces="none"))
+    qid = submit(relay, "sender@example.com", ["nobody@example.com"], message("no bounces", "x"))
+    wait_delivery(relay, qid, BOUNCED)
+    wait_retired_to_failed(relay, qid)
+    time.sleep(2.0)
+    assert up.snapshot() == [], f"bounces: none must not send a DSN: {up.transcript()}"
+
+
+def test_lifetime_expiry_bounces_with_one_dsn(relay_factory, upstream_factory):
+    """A recipient that only ever gets 4xx is given up after retry.lifetime: the sender gets one DSN
+    reporting it failed, and relayd stops trying."""
+    up = upstream_factory(tls="none")
+    up.faults.rcpt_reply["busy@example.com"] = "452 4.2.2 <busy@example.com>: mailbox full, try later"
+    relay = relay_factory(up.relay_config(retry={**FAST_RETRY, "lifetime": "3s"}, bounces="dsn"))
+    qid = submit(relay, "sender@example.com", ["busy@example.com"], message("expires", "x"))
+    wait_delivery(relay, qid, DEFERRED)
+    wait_delivery(relay, qid, BOUNCED, timeout=20)
+    [dsn] = up.wait_for_messages(1, timeout=15, settle=2.5)
+    assert dsn.mail_from == "" and dsn.rcpts == ["sender@example.com"], up.transcript()
+    _, blocks = dsn_parts(dsn.data)
+    per_rcpt = {(b.get("Final-Recipient") or "").split(";")[-1].strip().strip("<>").lower(): b for b in blocks[1:]}
+    assert per_rcpt.get("busy@example.com", {}).get("Action", "").strip().lower() == "failed", blocks
+    tries = len([c for c in up.commands("RCPT") if b"busy@example.com" in c.line])
+    wait_retired_to_failed(relay, qid)
+    time.sleep(1.5)
+    assert len([c for c in up.commands("RCPT") if b"busy@example.com" in c.line]) == tries, \
+        "relayd went on trying after the lifetime expired"
+    assert len(up.snapshot()) == 1, "exactly one DSN"
 
 
 # -- 6. temporary failures, then success -------------------------------------------------------------

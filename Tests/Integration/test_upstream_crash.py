@@ -20,12 +20,13 @@ from smtp_wire import SMTPWire
 TOTAL = 2000
 SENDERS = 8
 CONNECTIONS = 4  # upstream.connections
-# A message can be delivered twice only if the upstream accepted it (250 after the final dot) but
-# relayd had not yet recorded that when it died. Each upstream connection carries one transaction
-# at a time (the next MAIL is sent only after the previous one's 250), so per connection that is the
-# message whose 250 is on the wire or being recorded, plus at most one whose removal from the spool
-# is still being written while the connection already carries the next: 2 per connection. Anything
-# beyond means relayd lets acknowledged-by-upstream messages pile up unrecorded.
+# A message can be delivered twice only if the upstream accepted it (received the final dot) but
+# relayd had not yet recorded that when it died. "In flight" at the kill is therefore: per upstream
+# connection, the one transaction on it (SMTP runs one transaction at a time per connection, and
+# relayd has one delivery worker per connection that removes the message from the spool before it
+# takes the next) — at most `connections` messages. The bound allows twice that as slack for a
+# design that records a removal while the connection already carries the next message; more than
+# that would mean upstream-accepted messages pile up unrecorded.
 IN_FLIGHT_BOUND = 2 * CONNECTIONS
 
 
