@@ -31,11 +31,11 @@ public final class QueueRunner: Service, Sendable {
         }
     }
 
-    private let spool: Spool
-    private let transport: any DeliveryTransport
-    private let configuration: Configuration
-    private let logger: Logger
-    private let index = QueueIndex()
+    let spool: Spool
+    let transport: any DeliveryTransport
+    let configuration: Configuration
+    let logger: Logger
+    let index = QueueIndex()
 
     public init(spool: Spool, transport: any DeliveryTransport, configuration: Configuration, logger: Logger) {
         self.spool = spool
@@ -127,49 +127,6 @@ public final class QueueRunner: Service, Sendable {
         }
     }
 
-    /// Seconds with two decimals (`0.05`), as Postfix writes delays.
-    private static func seconds(_ value: Double) -> String {
-        let hundredths = Int((max(value, 0) * 100).rounded())
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
-
-    /// One line per attempt and outcome, in the spirit of Postfix's `status=sent (250 …)` lines; recipients
-    /// that share an outcome share the line.
-    private func logAttempt(
-        _ report: DeliveryReport, state: DeliveryState, outstanding: [String], receivedAt: Double, now: Double,
-        attemptTime: Duration, logger: Logger
-    ) {
-        var groups: [(status: String, reply: String, recipients: [String])] = []
-        for recipient in state.recipients where outstanding.contains(recipient.address) {
-            let status = switch recipient.status {
-            case .delivered: "sent"
-            case .failed: "bounced"
-            case .pending, .deferred: "deferred"
-            }
-            let reply = recipient.reply ?? ""
-            if let i = groups.firstIndex(where: { $0.status == status && $0.reply == reply }) {
-                groups[i].recipients.append(recipient.address)
-            } else {
-                groups.append((status, reply, [recipient.address]))
-            }
-        }
-        let delay = Self.seconds(now - receivedAt)
-        let attempt = Self.seconds(Double(attemptTime.components.seconds) + Double(attemptTime.components.attoseconds) / 1e18)
-        for group in groups {
-            let metadata: Logger.Metadata = [
-                "to": "\(group.recipients.map { "<\($0)>" }.joined(separator: ","))", "relay": "\(report.relay)",
-                "delay": "\(delay)", "attempt_time": "\(attempt)", "attempts": "\(state.attempts)",
-                "status": "\(group.status)", "reply": "\(group.reply)",
-            ]
-            if group.status == "deferred" {
-                logger.warning("delivery", metadata: metadata)
-            } else {
-                logger.info("delivery", metadata: metadata)
-            }
-        }
-    }
-
     /// One delivery attempt: read, hand to the transport, record the outcome, requeue or finish.
     private func attempt(_ id: QueueID) async {
         var logger = self.logger
@@ -234,53 +191,5 @@ public final class QueueRunner: Service, Sendable {
             logger.error("cannot record delivery state", metadata: ["error": "\(error)"])
         }
         await index.deferred(id, until: state.nextAttemptAt)
-    }
-
-    /// Ends a message whose every recipient is delivered or failed: removed when all were delivered;
-    /// otherwise the sender is told (one DSN for all failed recipients, queued before the original leaves
-    /// the queue, so a crash costs at worst a second bounce) and the message is kept in `failed/`.
-    private func finish(
-        _ id: QueueID, envelope: MessageEnvelope, body: [UInt8], state: DeliveryState, relay: String?, logger: Logger
-    ) async {
-        let now = Date().timeIntervalSince1970
-        guard state.recipients.contains(where: { $0.status == .failed }) else {
-            do {
-                try await spool.remove(id)
-                await index.finished(id)
-                logger.info("removed", metadata: ["attempts": "\(state.attempts)"])
-            } catch {
-                logger.error("cannot remove finished message", metadata: ["error": "\(error)"])
-                await index.deferred(id, until: now + 60)
-            }
-            return
-        }
-        if let host = configuration.bounceReportingHost {
-            // The relay's host name without address and port, for Remote-MTA.
-            let remoteHost = relay.flatMap { $0.split(separator: "[").first.map(String.init) }
-            do {
-                let sender = BounceSender(spool: spool, reportingHost: host)
-                if let bounce = try await sender.send(
-                    original: envelope, originalMessage: body, state: state, remoteHost: remoteHost, now: now) {
-                    logger.info("sender non-delivery notification", metadata: ["bounce_id": "\(bounce)", "sender": "<\(envelope.sender)>"])
-                } else {
-                    logger.info("no bounce for the null sender", metadata: ["sender": "<>"])
-                }
-            } catch {
-                logger.error("cannot queue the bounce; will try again", metadata: ["error": "\(error)"])
-                try? await spool.writeState(state, for: id)
-                await index.deferred(id, until: now + 60)
-                return
-            }
-        } else {
-            logger.notice("bounces are off: failed recipients are not reported to the sender", metadata: ["sender": "<\(envelope.sender)>"])
-        }
-        do {
-            try await spool.retireFailed(id, state: state)
-            await index.finished(id)
-            logger.info("moved to failed", metadata: ["attempts": "\(state.attempts)"])
-        } catch {
-            logger.error("cannot move the failed message out of the queue", metadata: ["error": "\(error)"])
-            await index.deferred(id, until: now + 60)
-        }
     }
 }

@@ -9,16 +9,29 @@ import Synchronization
 /// and is closed (QUIT) once it has been idle for `idleTimeout`. As a service it does that reaping and says
 /// QUIT to everything idle at shutdown; it is stopped after the queue runner, whose workers hold the busy
 /// sessions.
+///
+/// Fallback upstreams (as Postfix's smtp_fallback_relay) are tried in order when no usable session can be
+/// opened with the ones before: unreachable, TLS or login failing, or refusing us at the greeting. A reply
+/// about the message itself (a 4xx to MAIL or RCPT) is the upstream's answer and is not retried elsewhere.
 public final class UpstreamTransport: DeliveryTransport, Service {
-    private let configuration: UpstreamConfiguration
+    /// One upstream with its own health, so an outage of the primary sends new sessions to the fallback.
+    private final class Endpoint: Sendable {
+        let configuration: UpstreamConfiguration
+        let health = Mutex(UpstreamHealth())
+        init(configuration: UpstreamConfiguration) { self.configuration = configuration }
+    }
+
+    private let endpoints: [Endpoint]
     private let logger: Logger
     private let idle = Mutex<[UpstreamSession]>([])
-    private let health = Mutex(UpstreamHealth())
+    private var configuration: UpstreamConfiguration { endpoints[0].configuration }
 
-    public var name: String { "upstream \(configuration.endpoint)" }
+    public var name: String {
+        "upstream \(configuration.endpoint)" + (endpoints.count > 1 ? " (+\(endpoints.count - 1) fallback)" : "")
+    }
 
-    public init(configuration: UpstreamConfiguration, logger: Logger) {
-        self.configuration = configuration
+    public init(configuration: UpstreamConfiguration, fallbacks: [UpstreamConfiguration] = [], logger: Logger) {
+        self.endpoints = ([configuration] + fallbacks).map { Endpoint(configuration: $0) }
         self.logger = logger
     }
 
@@ -43,17 +56,10 @@ public final class UpstreamTransport: DeliveryTransport, Service {
                 session = taken
                 pooled = nil
             } else {
-                if let suspended = health.withLock({ $0.suspension(at: .now) }) {
-                    return DeliveryReport(relay: configuration.endpoint, recipients: message.recipients, outcome: .deferred(suspended))
-                }
-                do {
-                    session = try await UpstreamSession.open(configuration)
-                    health.withLock { $0.recordSuccess() }
-                } catch {
-                    health.withLock { $0.recordFailure("\(error)", at: .now) }
-                    logFailedConnection(error, id: envelope.id.description)
-                    return DeliveryReport(
-                        relay: relay(of: error), recipients: message.recipients, outcome: .deferred("\(error)"))
+                switch await openSession(id: envelope.id.description) {
+                case .success(let opened): session = opened
+                case .failure(let failure):
+                    return DeliveryReport(relay: failure.relay, recipients: message.recipients, outcome: .deferred(failure.reason))
                 }
             }
             do {
@@ -65,6 +71,36 @@ public final class UpstreamTransport: DeliveryTransport, Service {
                 return DeliveryReport(relay: session.relay, recipients: message.recipients, outcome: .deferred("\(error)"))
             }
         }
+    }
+
+    /// Why no upstream could be used: the relay tried last and every endpoint's reason.
+    private struct OpenFailure: Error {
+        var relay: String
+        var reason: String
+    }
+
+    /// A fresh session with the first endpoint that gives one, skipping endpoints suspended after a failure.
+    private func openSession(id: String) async -> Result<UpstreamSession, OpenFailure> {
+        var reasons: [String] = []
+        var lastRelay = configuration.endpoint
+        for endpoint in endpoints {
+            if let suspended = endpoint.health.withLock({ $0.suspension(at: .now) }) {
+                reasons.append(suspended)
+                lastRelay = endpoint.configuration.endpoint
+                continue
+            }
+            do {
+                let session = try await UpstreamSession.open(endpoint.configuration)
+                endpoint.health.withLock { $0.recordSuccess() }
+                return .success(session)
+            } catch {
+                endpoint.health.withLock { $0.recordFailure("\(error)", at: .now) }
+                logFailedConnection(error, id: id)
+                reasons.append("\(error)")
+                lastRelay = relay(of: error)
+            }
+        }
+        return .failure(OpenFailure(relay: lastRelay, reason: reasons.joined(separator: "; then ")))
     }
 
     public func run() async throws {

@@ -28,6 +28,8 @@ public final class FakeUpstream: Sendable {
         public var dropDuringData: (afterBytes: Int, times: Int)?
         /// Never send the greeting.
         public var stall = false
+        /// A greeting other than 220 (e.g. `421 4.3.2 Service shutting down`), after which the fake hangs up.
+        public var refusalGreeting: String?
 
         public init() {}
     }

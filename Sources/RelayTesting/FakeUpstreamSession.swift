@@ -27,6 +27,10 @@ struct FakeUpstreamSession {
             return
         }
         do {
+            if let refusal = script.refusalGreeting {
+                try await reply(refusal)
+                return
+            }
             try await reply("220 \(script.hostname) ESMTP fake")
             while let line = try await readLine() {
                 fake.noteCommand(line, secure: secure)

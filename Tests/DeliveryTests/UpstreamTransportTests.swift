@@ -292,6 +292,51 @@ import Transport
         #expect(upstream.connectionCount == 0, "no connection attempt while suspended")
     }
 
+    @Test func anUnreachablePrimaryFallsBackToTheNextUpstream() async throws {
+        let down = try FakeUpstream.closedPort()
+        let fallback = try FakeUpstream(script: .init())
+        defer { fallback.stop() }
+        let transport = UpstreamTransport(
+            configuration: Self.configuration(port: down, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
+            fallbacks: [Self.configuration(port: fallback.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil)],
+            logger: Self.logger)
+
+        let report = await transport.deliver(Self.message())
+
+        guard case .delivered? = report.outcomes["bob@example.net"] else {
+            Issue.record("expected delivery through the fallback, got \(report)")
+            return
+        }
+        #expect(report.relay == "127.0.0.1[127.0.0.1]:\(fallback.port)")
+        #expect(fallback.messages.count == 1)
+    }
+
+    @Test func aPrimaryRefusingAtTheGreetingFallsBackButAnswersAboutTheMessageDoNot() async throws {
+        var refusing = FakeUpstream.Script()
+        refusing.refusalGreeting = "421 4.3.2 Service shutting down"
+        let primary = try FakeUpstream(script: refusing)
+        defer { primary.stop() }
+        var busy = FakeUpstream.Script()
+        busy.temporaryFailures = 1  // the fallback answers MAIL with 451 once
+        let fallback = try FakeUpstream(script: busy)
+        defer { fallback.stop() }
+        let transport = UpstreamTransport(
+            configuration: Self.configuration(port: primary.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
+            fallbacks: [Self.configuration(port: fallback.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil)],
+            logger: Self.logger)
+
+        let first = await transport.deliver(Self.message())
+        let second = await transport.deliver(Self.message())
+
+        #expect(first.outcomes["bob@example.net"] == .deferred("451 4.3.0 Try again later"), "\(first)")
+        guard case .delivered? = second.outcomes["bob@example.net"] else {
+            Issue.record("expected delivery, got \(second)")
+            return
+        }
+        #expect(primary.connectionCount == 1, "the primary is suspended after refusing us")
+        #expect(fallback.messages.count == 1)
+    }
+
     @Test func sessionsAreReusedAndClosedWhenIdle() async throws {
         let upstream = try FakeUpstream(script: .init())
         defer { upstream.stop() }
