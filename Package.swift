@@ -14,7 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "RelayConfiguration", dependencies: [
             "Transport",
             .product(name: "Configuration", package: "swift-configuration"),
-            // Only to list the keys a config file contains, so unknown keys are an error.
+            // Reads the config file: swift-configuration's YAMLSnapshot rejects lists of mappings
+            // (`upstreams:`), so the file's checked values reach ConfigReader through an InMemoryProvider.
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "relayd", dependencies: [

@@ -4,8 +4,8 @@ import Spool
 
 extension QueueRunner {
     /// Ends a message whose every recipient is delivered or failed: removed when all were delivered;
-    /// otherwise the sender is told (one DSN for all failed recipients, queued before the original leaves
-    /// the queue, so a crash costs at worst a second bounce) and the message is kept in `failed/`.
+    /// otherwise the sender is told of failures not yet reported (the bounce is queued before the original
+    /// leaves the queue, so a crash costs at worst a second bounce) and the message is kept in `failed/`.
     func finish(
         _ id: QueueID, envelope: MessageEnvelope, body: [UInt8], state: DeliveryState, relay: String?, logger: Logger
     ) async {
@@ -21,25 +21,11 @@ extension QueueRunner {
             }
             return
         }
-        if let host = configuration.bounceReportingHost {
-            // The relay's host name without address and port, for Remote-MTA.
-            let remoteHost = relay.flatMap { $0.split(separator: "[").first.map(String.init) }
-            do {
-                let sender = BounceSender(spool: spool, reportingHost: host)
-                if let bounce = try await sender.send(
-                    original: envelope, originalMessage: body, state: state, remoteHost: remoteHost, now: now) {
-                    logger.info("sender non-delivery notification", metadata: ["bounce_id": "\(bounce)", "sender": "<\(envelope.sender)>"])
-                } else {
-                    logger.info("no bounce for the null sender", metadata: ["sender": "<>"])
-                }
-            } catch {
-                logger.error("cannot queue the bounce; will try again", metadata: ["error": "\(error)"])
-                try? await spool.writeState(state, for: id)
-                await index.deferred(id, until: now + 60)
-                return
-            }
-        } else {
-            logger.notice("bounces are off: failed recipients are not reported to the sender", metadata: ["sender": "<\(envelope.sender)>"])
+        var state = state
+        guard await notifySender(&state, envelope: envelope, body: body, relay: relay, logger: logger) else {
+            try? await spool.writeState(state, for: id)
+            await index.deferred(id, until: now + 60)
+            return
         }
         do {
             try await spool.retireFailed(id, state: state)
@@ -49,5 +35,43 @@ extension QueueRunner {
             logger.error("cannot move the failed message out of the queue", metadata: ["error": "\(error)"])
             await index.deferred(id, until: now + 60)
         }
+    }
+
+    /// Queues one bounce for the recipients that failed since the sender was last told, and marks them, so
+    /// a hard failure is reported after the attempt that found it even while other recipients are still
+    /// being retried (as Postfix does). False when the bounce could not be queued; the caller retries.
+    func notifySender(
+        _ state: inout DeliveryState, envelope: MessageEnvelope, body: [UInt8], relay: String?, logger: Logger
+    ) async -> Bool {
+        let unreported = state.recipients.indices.filter {
+            state.recipients[$0].status == .failed && state.recipients[$0].senderNotified != true
+        }
+        guard !unreported.isEmpty else { return true }
+        let now = Date().timeIntervalSince1970
+        if let host = configuration.bounceReportingHost {
+            // The relay's host name without address and port, for Remote-MTA.
+            let remoteHost = relay.flatMap { $0.split(separator: "[").first.map(String.init) }
+            let failed = unreported.map { i in
+                BounceMessage.FailedRecipient(
+                    address: state.recipients[i].address, reply: state.recipients[i].reply ?? "no reply recorded",
+                    remoteHost: remoteHost, at: state.recipients[i].at ?? now)
+            }
+            do {
+                let sender = BounceSender(spool: spool, reportingHost: host)
+                if let bounce = try await sender.send(original: envelope, originalMessage: body, failed: failed, now: now) {
+                    logger.info("sender non-delivery notification", metadata: [
+                        "bounce_id": "\(bounce)", "sender": "<\(envelope.sender)>", "failed": "\(failed.count)"])
+                } else {
+                    logger.info("no bounce for the null sender", metadata: ["sender": "<>"])
+                }
+            } catch {
+                logger.error("cannot queue the bounce; will try again", metadata: ["error": "\(error)"])
+                return false
+            }
+        } else {
+            logger.notice("bounces are off: failed recipients are not reported to the sender", metadata: ["sender": "<\(envelope.sender)>"])
+        }
+        for i in unreported { state.recipients[i].senderNotified = true }
+        return true
     }
 }

@@ -183,6 +183,12 @@ public final class QueueRunner: Service, Sendable {
             await finish(id, envelope: envelope, body: body, state: state, relay: report.relay, logger: logger)
             return
         }
+        // Failures among recipients still being retried are reported now, not when the message finishes.
+        if !(await notifySender(&state, envelope: envelope, body: body, relay: report.relay, logger: logger)) {
+            try? await spool.writeState(state, for: id)
+            await index.deferred(id, until: now + 60)
+            return
+        }
         let delay = configuration.retry.delay(afterAttempts: state.attempts, randomUnit: Double.random(in: 0..<1))
         state.nextAttemptAt = now + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
         do {

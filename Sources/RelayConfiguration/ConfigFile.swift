@@ -1,13 +1,14 @@
 import Configuration
-import FoundationEssentials
 import Yams
 
-/// A YAML config file read once: which known keys it sets, and a swift-configuration provider serving them.
+/// A YAML config file read once: the values it sets, and a swift-configuration provider serving them.
 struct ConfigFile {
     let path: String
-    let keys: Set<SettingKey>
-    /// Nil for an empty file, which `YAMLSnapshot` would reject as "not a mapping".
-    let provider: (any ConfigProvider)?
+    /// The dotted lookup paths the file sets (`upstream.port`, `upstreams.1.port`), to name where a value came from.
+    let paths: Set<String>
+    /// Entries in the file's `upstreams:` list; 0 when it uses `upstream:` or neither.
+    let upstreamListCount: Int
+    let provider: InMemoryProvider
 
     /// Reads, parses and checks the file at `path`; a missing file is an error, not "use defaults".
     static func load(path: String) throws(ConfigurationError) -> ConfigFile {
@@ -28,16 +29,11 @@ struct ConfigFile {
         } catch {
             throw fail("is not valid YAML: \(error)")
         }
-        let keys = try ConfigFileLayout.keys(in: root, file: path)
-        guard root != nil else { return ConfigFile(path: path, keys: keys, provider: nil) }
-        do {
-            let options = YAMLSnapshot.ParsingOptions(
-                secretsSpecifier: .specific(Set(SettingKey.allCases.filter(\.isSecret).map(\.path))))
-            let snapshot = try YAMLSnapshot(data: Data(bytes).bytes, providerName: "YAML file \(path)", parsingOptions: options)
-            return ConfigFile(path: path, keys: keys, provider: SnapshotProvider(wrapped: snapshot))
-        } catch {
-            throw fail("cannot be read as configuration: \(error)")
-        }
+        let contents = try ConfigFileLayout.contents(of: root, file: path)
+        let values = contents.values.map { key, value in (AbsoluteConfigKey(ConfigKey(key)), value) }
+        return ConfigFile(
+            path: path, paths: Set(contents.values.keys), upstreamListCount: contents.upstreamListCount,
+            provider: InMemoryProvider(name: "YAML file \(path)", values: Dictionary(uniqueKeysWithValues: values)))
     }
 
     /// One line with position and reason; Yams' own description adds a multi-line snippet that breaks log lines.

@@ -1,48 +1,115 @@
+import Configuration
 import Yams
 
 /// Checks a config file's keys and shapes before any value is read, so a typo is an error rather than a
-/// silently ignored line (swift-configuration only answers the keys it is asked for).
+/// silently ignored line (swift-configuration only answers the keys it is asked for), and collects the values.
+///
+/// The values are served from here rather than through swift-configuration's `YAMLSnapshot`, which rejects a
+/// list of mappings (`upstreams:`). Each value is keyed by its dotted path in the lookup space the environment
+/// shares (see `SettingKey+Upstreams`): the primary of an `upstreams:` list under `upstream.*`, fallback n under
+/// `upstreams.n.*`.
 enum ConfigFileLayout {
-    /// The known keys present in the document; throws on unknown keys and wrong shapes (Yams rejects duplicates).
-    static func keys(in root: Node?, file: String) throws(ConfigurationError) -> Set<SettingKey> {
+    /// What a file sets.
+    struct Contents {
+        /// Every value, by its dotted lookup path (`upstream.port`, `upstreams.1.port`).
+        var values: [String: ConfigValue] = [:]
+        /// Entries in the `upstreams:` list; 0 when the file uses `upstream:` or neither.
+        var upstreamListCount = 0
+    }
+
+    /// The document's values; throws on unknown keys and wrong shapes (Yams rejects duplicates).
+    static func contents(of root: Node?, file: String) throws(ConfigurationError) -> Contents {
         // An empty (or all-comment) file means "all defaults".
-        guard let root else { return [] }
+        guard let root else { return Contents() }
         guard case .mapping(let mapping) = root else {
             throw ConfigurationError(
                 file: file, key: "", problem: "the top level must be a mapping of keys, e.g. `hostname: relay.example.com`")
         }
-        var found: Set<SettingKey> = []
-        try walk(mapping, prefix: nil, file: file, into: &found)
-        return found
+        var walk = Walk(file: file)
+        try walk.rejectBothUpstreamForms(in: mapping)
+        for (keyNode, value) in mapping {
+            let name = try walk.name(of: keyNode, in: "")
+            if name == SettingKey.upstreamList {
+                try walk.upstreamList(value)
+            } else if SettingKey.sections.contains(name) {
+                // A section with every key commented out (`upstream:` alone) is an empty mapping, not a mistake.
+                if isNull(value) { continue }
+                guard case .mapping(let inner) = value else {
+                    throw walk.fail(name, "must be a mapping of keys (e.g. `\(name): { key: value }`), not a single value")
+                }
+                for (innerKey, innerValue) in inner {
+                    let path = "\(name).\(try walk.name(of: innerKey, in: name))"
+                    try walk.add(innerValue, named: path, key: SettingKey(rawValue: path), among: knownNames, at: \.path)
+                }
+            } else {
+                try walk.add(value, named: name, key: SettingKey(rawValue: name), among: knownNames, at: \.path)
+            }
+        }
+        return walk.contents
     }
 
-    private static let knownNames = SettingKey.allCases.map(\.path) + SettingKey.sections
+    private static let knownNames = SettingKey.allCases.map(\.path) + SettingKey.sections + [SettingKey.upstreamList]
 
-    private static func walk(
-        _ mapping: Node.Mapping, prefix: String?, file: String, into found: inout Set<SettingKey>
-    ) throws(ConfigurationError) {
-        for (keyNode, value) in mapping {
-            guard case .scalar(let name) = keyNode else {
-                throw ConfigurationError(file: file, key: prefix ?? "", problem: "keys must be plain words")
+    /// The state of one pass over a document.
+    private struct Walk {
+        let file: String
+        var contents = Contents()
+
+        func fail(_ key: String, _ problem: String) -> ConfigurationError {
+            ConfigurationError(file: file, key: key, problem: problem)
+        }
+
+        func name(of keyNode: Node, in parent: String) throws(ConfigurationError) -> String {
+            guard case .scalar(let name) = keyNode else { throw fail(parent, "keys must be plain words") }
+            return name.string
+        }
+
+        /// Records `value` under `path(key)` after checking its shape; `key` is nil when `name` is not a known key.
+        mutating func add(
+            _ value: Node, named name: String, key: SettingKey?, among candidates: [String], at path: (SettingKey) -> String
+        ) throws(ConfigurationError) {
+            guard let key else { throw fail(name, "is not a known key" + KeySuggestion.hint(for: name, among: candidates)) }
+            if let problem = shapeProblem(of: value, for: key) { throw fail(name, problem) }
+            let content: ConfigContent = switch value {
+            case .sequence(let items): .stringArray(items.compactMap(\.scalar).map(\.string))
+            default: .string(value.scalar?.string ?? "")
             }
-            let path = prefix.map { "\($0).\(name.string)" } ?? name.string
-            func fail(_ problem: String) -> ConfigurationError {
-                ConfigurationError(file: file, key: path, problem: problem)
+            contents.values[path(key)] = ConfigValue(content, isSecret: key.isSecret)
+        }
+
+        /// Two ways of naming the primary would leave it unclear which one counts.
+        func rejectBothUpstreamForms(in mapping: Node.Mapping) throws(ConfigurationError) {
+            func value(of name: String) -> Node? { mapping.first { $0.key.scalar?.string == name }?.value }
+            guard let single = value(of: "upstream"), let list = value(of: SettingKey.upstreamList),
+                  !isNull(single), !isNull(list)
+            else { return }
+            throw fail(SettingKey.upstreamList, "is set together with upstream; use `upstream:` for one smarthost or "
+                + "`upstreams:` for a primary followed by fallbacks, not both")
+        }
+
+        /// `upstreams:`, a list of mappings holding the `upstream.*` keys.
+        mutating func upstreamList(_ value: Node) throws(ConfigurationError) {
+            let listKey = SettingKey.upstreamList
+            if isNull(value) { return }
+            guard case .sequence(let entries) = value else {
+                throw fail(listKey, "must be a list of upstream mappings, e.g. `upstreams: [{ host: a.example.com }, "
+                    + "{ host: b.example.com }]` (for a single upstream use `upstream:`)")
             }
-            if prefix == nil, SettingKey.sections.contains(path) {
-                // A section with every key commented out (`upstream:` alone) is an empty mapping, not a mistake.
-                if case .scalar = value, isNull(value) { continue }
-                guard case .mapping(let inner) = value else {
-                    throw fail("must be a mapping of keys (e.g. `\(path): { key: value }`), not a single value")
+            guard !entries.isEmpty else {
+                throw fail(listKey, "must list at least one upstream, e.g. `- { host: smtp.example.com }`")
+            }
+            for (index, entry) in entries.enumerated() {
+                guard case .mapping(let keys) = entry else {
+                    throw fail("\(listKey)[\(index)]", "must be a mapping of upstream keys, e.g. `- { host: smtp.example.com }`")
                 }
-                try walk(inner, prefix: path, file: file, into: &found)
-                continue
+                let candidates = SettingKey.upstreamKeys.map { $0.listName(index) }
+                for (keyNode, keyValue) in keys {
+                    let field = try name(of: keyNode, in: "\(listKey)[\(index)]")
+                    try add(keyValue, named: "\(listKey)[\(index)].\(field)", key: SettingKey(upstreamField: field),
+                            among: candidates, at: { index == 0 ? $0.path : $0.fallbackPath(index) })
+                }
             }
-            guard let key = SettingKey(rawValue: path) else {
-                throw fail("is not a known key" + KeySuggestion.hint(for: path, among: knownNames))
-            }
-            if let problem = shapeProblem(of: value, for: key) { throw fail(problem) }
-            found.insert(key)
+            contents.upstreamListCount = entries.count
         }
     }
 
@@ -63,6 +130,6 @@ enum ConfigFileLayout {
 
     /// Whether YAML resolves the node to null: empty, `~` or `null`.
     private static func isNull(_ node: Node) -> Bool {
-        node.tag.rawValue == Tag.Name.null.rawValue
+        if case .scalar = node { node.tag.rawValue == Tag.Name.null.rawValue } else { false }
     }
 }

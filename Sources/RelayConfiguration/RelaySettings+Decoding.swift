@@ -20,6 +20,7 @@ extension RelaySettings {
             outbox: OutboxSettings(path: try r.path(.outboxPath, default: d.outbox.path)),
             inbound: try decodeInbound(r, defaults: d.inbound),
             upstream: try decodeUpstream(r, defaults: d.upstream),
+            fallbackUpstreams: try decodeFallbackUpstreams(r, defaults: d.upstream),
             retry: try decodeRetry(r, defaults: d.retry),
             bounces: try r.choice(.bounces, default: d.bounces)
         )
@@ -65,7 +66,8 @@ extension RelaySettings {
         )
     }
 
-    private static func decodeUpstream(_ r: SettingsReader, defaults d: UpstreamSettings) throws(ConfigurationError) -> UpstreamSettings {
+    /// One upstream, the primary or (through `r.reading(upstream:)`) a fallback; `d` fills the keys it leaves out.
+    static func decodeUpstream(_ r: SettingsReader, defaults d: UpstreamSettings) throws(ConfigurationError) -> UpstreamSettings {
         let host = r.string(.upstreamHost, default: d.host).trimmingCharacters(in: .whitespaces)
         guard !host.contains(where: \.isWhitespace) else {
             throw r.error(.upstreamHost, "\"\(host)\" contains a space; use a host name like smtp-relay.brevo.com")

@@ -2,10 +2,10 @@ extension RelaySettings {
     /// Returns a printable, secrets-masked rendering of the effective settings (for logs / `relayctl check-config`).
     ///
     /// It is valid config YAML in the documented layout, so an operator can copy it into a file; only the
-    /// password is replaced (by `<redacted>`), and an empty password stays visibly empty.
+    /// passwords are replaced (by `<redacted>`), and an empty password stays visibly empty.
     public var redactedDescription: String {
         let q = Self.quoted
-        return """
+        let head = """
             hostname: \(q(hostname))
             log:
               format: \(log.format.rawValue)
@@ -25,20 +25,9 @@ extension RelaySettings {
               max_connections: \(inbound.maxConnections)
               command_timeout: \(inbound.commandTimeout.configText)
               data_timeout: \(inbound.dataTimeout.configText)
-            upstream:
-              host: \(q(upstream.host))
-              port: \(upstream.port)
-              tls: \(upstream.tls.rawValue)
-              verify_certificate: \(upstream.verifyCertificate)
-              ca_file: \(q(upstream.caFile))
-              username: \(q(upstream.username))
-              password: \(q(maskedPassword))
-              password_file: \(q(upstream.passwordFile))
-              connections: \(upstream.connections)
-              connect_timeout: \(upstream.connectTimeout.configText)
-              command_timeout: \(upstream.commandTimeout.configText)
-              data_timeout: \(upstream.dataTimeout.configText)
-              idle_timeout: \(upstream.idleTimeout.configText)
+
+            """
+        let tail = """
             retry:
               first: \(retry.first.configText)
               max: \(retry.max.configText)
@@ -48,10 +37,40 @@ extension RelaySettings {
             bounces: \(bounces.rawValue)
 
             """
+        return head + upstreamSection + tail
+    }
+
+    /// `upstream:` as a mapping, or, with fallbacks, `upstreams:` as a list of them (the form that has to be loaded back).
+    private var upstreamSection: String {
+        guard !fallbackUpstreams.isEmpty else {
+            return "upstream:\n" + Self.lines(of: upstream).map { "  \($0)\n" }.joined()
+        }
+        return "\(SettingKey.upstreamList):\n" + ([upstream] + fallbackUpstreams).map { entry in
+            Self.lines(of: entry).enumerated().map { $0.offset == 0 ? "  - \($0.element)\n" : "    \($0.element)\n" }.joined()
+        }.joined()
+    }
+
+    /// One upstream's `key: value` lines, in the documented order.
+    private static func lines(of upstream: UpstreamSettings) -> [String] {
+        [
+            "host: \(quoted(upstream.host))",
+            "port: \(upstream.port)",
+            "tls: \(upstream.tls.rawValue)",
+            "verify_certificate: \(upstream.verifyCertificate)",
+            "ca_file: \(quoted(upstream.caFile))",
+            "username: \(quoted(upstream.username))",
+            "password: \(quoted(maskedPassword(of: upstream)))",
+            "password_file: \(quoted(upstream.passwordFile))",
+            "connections: \(upstream.connections)",
+            "connect_timeout: \(upstream.connectTimeout.configText)",
+            "command_timeout: \(upstream.commandTimeout.configText)",
+            "data_timeout: \(upstream.dataTimeout.configText)",
+            "idle_timeout: \(upstream.idleTimeout.configText)",
+        ]
     }
 
     /// A password read from password_file shows as "" so the rendering stays a valid file (both set is an error).
-    private var maskedPassword: String {
+    private static func maskedPassword(of upstream: UpstreamSettings) -> String {
         upstream.password.isEmpty || !upstream.passwordFile.isEmpty ? "" : "<redacted>"
     }
 
@@ -61,21 +80,5 @@ extension RelaySettings {
     }
 
     /// A YAML double-quoted scalar; also valid JSON, so log pipelines can read it.
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    private static func quoted(_ text: String) -> String { jsonStringLiteral(text) }
 }

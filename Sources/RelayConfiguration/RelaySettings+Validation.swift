@@ -7,28 +7,51 @@ extension RelaySettings {
                 file: r.source(of: key), key: key.path,
                 problem: "retry.first (\(retry.first.configText)) is longer than retry.max (\(retry.max.configText))")
         }
-        let hasPassword = !upstream.password.isEmpty
-        let hasPasswordFile = !upstream.passwordFile.isEmpty
-        if hasPassword && hasPasswordFile {
-            throw r.error(.upstreamPasswordFile, "is set together with upstream.password; set only one (prefer password_file)")
+        try upstream.validate(r)
+        for (offset, fallback) in fallbackUpstreams.enumerated() {
+            try fallback.validate(r.reading(upstream: offset + 1))
         }
-        if !upstream.username.isEmpty && !hasPassword && !hasPasswordFile {
-            throw r.error(.upstreamUsername, "is set but neither upstream.password nor upstream.password_file is")
-        }
-        if upstream.username.isEmpty && (hasPassword || hasPasswordFile) {
-            let key: SettingKey = hasPassword ? .upstreamPassword : .upstreamPasswordFile
-            throw r.error(key, "is set but upstream.username is empty")
-        }
-        // Checked now so a typo fails at start-up, not at the first delivery hours later.
-        if !upstream.caFile.isEmpty, let failure = FileBytes.unreadableReason(path: upstream.caFile) {
-            throw r.error(.upstreamCAFile, "cannot read \"\(upstream.caFile)\": \(failure.reason)")
+        // Without a primary, mail goes to the outbox and the fallbacks would be silently unused.
+        if !fallbackUpstreams.isEmpty && upstream.host.isEmpty {
+            let fallback = r.reading(upstream: 1)
+            throw ConfigurationError(
+                file: r.source(of: .upstreamHost) ?? fallback.source(of: .upstreamHost), key: r.name(of: .upstreamHost),
+                problem: "is empty, but \(fallback.name(of: .upstreamHost)) is set; fallbacks need a primary upstream")
         }
     }
 }
 
 extension UpstreamSettings {
+    /// The rules within one upstream; `r` addresses this upstream, so messages name its keys.
+    func validate(_ r: SettingsReader) throws(ConfigurationError) {
+        let hasPassword = !password.isEmpty
+        let hasPasswordFile = !passwordFile.isEmpty
+        if hasPassword && hasPasswordFile {
+            throw r.error(.upstreamPasswordFile,
+                          "is set together with \(r.name(of: .upstreamPassword)); set only one (prefer password_file)")
+        }
+        if !username.isEmpty && !hasPassword && !hasPasswordFile {
+            throw r.error(.upstreamUsername,
+                          "is set but neither \(r.name(of: .upstreamPassword)) nor \(r.name(of: .upstreamPasswordFile)) is")
+        }
+        if username.isEmpty && (hasPassword || hasPasswordFile) {
+            let key: SettingKey = hasPassword ? .upstreamPassword : .upstreamPasswordFile
+            throw r.error(key, "is set but \(r.name(of: .upstreamUsername)) is empty")
+        }
+        // Checked now so a typo fails at start-up, not at the first delivery hours later.
+        if !caFile.isEmpty, let failure = FileBytes.unreadableReason(path: caFile) {
+            throw r.error(.upstreamCAFile, "cannot read \"\(caFile)\": \(failure.reason)")
+        }
+    }
+
+    /// Replaces `password` by the content of `passwordFile`, when one is named; `r` addresses this upstream.
+    mutating func readPasswordFile(_ r: SettingsReader) throws(ConfigurationError) {
+        guard !passwordFile.isEmpty else { return }
+        password = try Self.readPassword(fromFile: passwordFile, reader: r)
+    }
+
     /// The password stored in `path`, as Kubernetes Secrets and Docker secrets deliver it.
-    static func readPassword(fromFile path: String, reader r: SettingsReader) throws(ConfigurationError) -> String {
+    private static func readPassword(fromFile path: String, reader r: SettingsReader) throws(ConfigurationError) -> String {
         let bytes: [UInt8]
         switch FileBytes.contents(atPath: path) {
         case .success(let content): bytes = content

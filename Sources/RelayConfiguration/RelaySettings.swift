@@ -9,14 +9,18 @@ public struct RelaySettings: Sendable, Equatable {
     public var spool: SpoolSettings
     public var outbox: OutboxSettings
     public var inbound: InboundSettings
+    /// The primary smarthost: `upstream:`, or the first entry of `upstreams:`.
     public var upstream: UpstreamSettings
+    /// `upstreams[1...]` (so `fallbackUpstreams[0]` is `upstreams[1]`), tried in order when the one before is
+    /// unreachable or answers 4xx at connect. Empty without fallbacks; when not empty, `upstream.host` is not either.
+    public var fallbackUpstreams: [UpstreamSettings]
     public var retry: RetrySettings
     public var bounces: BounceMode
 
     public init(
         hostname: String, log: LogSettings, listen: ListenSettings, spool: SpoolSettings,
         outbox: OutboxSettings, inbound: InboundSettings, upstream: UpstreamSettings,
-        retry: RetrySettings, bounces: BounceMode
+        fallbackUpstreams: [UpstreamSettings] = [], retry: RetrySettings, bounces: BounceMode
     ) {
         self.hostname = hostname
         self.log = log
@@ -25,6 +29,7 @@ public struct RelaySettings: Sendable, Equatable {
         self.outbox = outbox
         self.inbound = inbound
         self.upstream = upstream
+        self.fallbackUpstreams = fallbackUpstreams
         self.retry = retry
         self.bounces = bounces
     }
@@ -91,7 +96,7 @@ public struct InboundSettings: Sendable, Equatable {
     }
 }
 
-/// `upstream:` — the smarthost all mail is relayed to. An empty host means "deliver to the outbox".
+/// `upstream:` (or one entry of `upstreams:`) — a smarthost mail is relayed to. An empty host means "deliver to the outbox".
 public struct UpstreamSettings: Sendable, Equatable {
     public enum TLSMode: String, Sendable, Equatable, CaseIterable { case starttls, implicit, none }
     public var host: String

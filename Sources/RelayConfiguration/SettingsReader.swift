@@ -10,25 +10,63 @@ struct SettingsReader {
     let config: ConfigReader
     let environment: [String: String]
     let file: ConfigFile?
+    /// Which upstream the `upstream.*` keys address: 0 the primary, n ≥ 1 the fallback `upstreams[n]`.
+    private(set) var upstreamIndex = 0
+
+    init(config: ConfigReader, environment: [String: String], file: ConfigFile?) {
+        self.config = config
+        self.environment = environment
+        self.file = file
+    }
+
+    /// The same reader with the `upstream.*` keys addressing list entry `index`, so one decoder serves every upstream.
+    func reading(upstream index: Int) -> SettingsReader {
+        var reader = self
+        reader.upstreamIndex = index
+        return reader
+    }
+
+    private func addressesFallback(_ key: SettingKey) -> Bool {
+        upstreamIndex > 0 && key.upstreamField != nil
+    }
+
+    /// Where swift-configuration looks `key` up, in the file and (prefixed with `relay.`) in the environment.
+    private func lookupPath(_ key: SettingKey) -> String {
+        addressesFallback(key) ? key.fallbackPath(upstreamIndex) : key.path
+    }
+
+    func environmentName(of key: SettingKey) -> String {
+        addressesFallback(key) ? key.fallbackEnvironmentName(upstreamIndex) : key.environmentName
+    }
+
+    /// The key as the layer setting it spells it: `upstreams[0].port` for a primary the file lists, `upstream.port`
+    /// when it is written as `upstream:`, set by `RELAY_UPSTREAM_PORT` or left at its default.
+    func name(of key: SettingKey) -> String {
+        if addressesFallback(key) { return key.listName(upstreamIndex) }
+        let fromList = key.upstreamField != nil && (file?.upstreamListCount ?? 0) > 0
+            && environment[key.environmentName] == nil
+        return fromList ? key.listName(0) : key.path
+    }
 
     /// Where `key`'s effective value comes from, for error messages; nil when it is the built-in default.
     func source(of key: SettingKey) -> String? {
-        if environment[key.environmentName] != nil { return ConfigurationError.environmentSource(key.environmentName) }
-        if let file, file.keys.contains(key) { return file.path }
+        let variable = environmentName(of: key)
+        if environment[variable] != nil { return ConfigurationError.environmentSource(variable) }
+        if let file, file.paths.contains(lookupPath(key)) { return file.path }
         return nil
     }
 
     func error(_ key: SettingKey, _ problem: String) -> ConfigurationError {
-        ConfigurationError(file: source(of: key), key: key.path, problem: problem)
+        ConfigurationError(file: source(of: key), key: name(of: key), problem: problem)
     }
 
     /// The raw text, or nil when neither the environment nor the file sets the key.
     func text(_ key: SettingKey) -> String? {
-        config.string(forKey: ConfigKey(key.path), isSecret: key.isSecret)
+        config.string(forKey: ConfigKey(lookupPath(key)), isSecret: key.isSecret)
     }
 
     func list(_ key: SettingKey) -> [String]? {
-        guard let items = config.stringArray(forKey: ConfigKey(key.path)) else { return nil }
+        guard let items = config.stringArray(forKey: ConfigKey(lookupPath(key))) else { return nil }
         // `RELAY_INBOUND_ALLOWED_NETWORKS=""` splits into one empty item; it means an empty list.
         return items == [""] ? [] : items
     }

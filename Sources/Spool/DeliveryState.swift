@@ -9,6 +9,8 @@ public struct DeliveryState: Sendable, Codable, Equatable {
         public var reply: String?
         /// Seconds since the epoch of the last outcome.
         public var at: Double?
+        /// Whether the sender has been sent a bounce for this (failed) recipient; absent in older state files.
+        public var senderNotified: Bool?
 
         public init(address: String, status: Status = .pending, reply: String? = nil, at: Double? = nil) {
             self.address = address

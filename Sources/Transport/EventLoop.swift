@@ -58,8 +58,8 @@ public final class EventLoop: TaskExecutor, Sendable {
         event.events = EPOLLIN.rawValue
         event.data.fd = wakeFD
         epoll_ctl(epollFD, EPOLL_CTL_ADD, wakeFD, &event)
-        let thread = EventLoopThread(loop: self)
-        thread.start()
+        let started = DetachedThread.start { [self] in run() }
+        precondition(started == 0, "cannot start the event loop thread")
     }
 
     /// Suspends until `fd` is ready for `interest`, the deadline passes (`TransportError.timedOut`), the
@@ -175,7 +175,7 @@ public final class EventLoop: TaskExecutor, Sendable {
     }
 
     /// The loop body, run forever on the dedicated thread.
-    fileprivate func run() {
+    private func run() {
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         var nextTimeoutScan = ContinuousClock.now + EventLoop.tick
@@ -234,23 +234,5 @@ public final class EventLoop: TaskExecutor, Sendable {
                 if let error { continuation.resume(throwing: error) } else { continuation.resume() }
             }
         }
-    }
-}
-
-/// The pthread that runs `EventLoop.run`; kept separate so the loop type has no thread plumbing.
-private final class EventLoopThread: Sendable {
-    let loop: EventLoop
-    init(loop: EventLoop) { self.loop = loop }
-
-    func start() {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            let me = Unmanaged<EventLoopThread>.fromOpaque(raw!).takeRetainedValue()
-            me.loop.run()
-            return nil
-        }, box)
-        precondition(result == 0, "cannot start the event loop thread")
-        pthread_detach(thread)
     }
 }

@@ -41,7 +41,7 @@ enum NameResolver {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 guard pending.install(continuation) else { return }
-                let started = startThread { pending.finish(getaddrinfo(host: host, port: port)) }
+                let started = DetachedThread.start { pending.finish(getaddrinfo(host: host, port: port)) }
                 if started != 0 { pending.finish(.failure(.system(operation: "pthread_create", errno: started))) }
             }
         } onCancel: {
@@ -73,27 +73,6 @@ enum NameResolver {
             node = entry.ai_next
         }
         return addresses.isEmpty ? .failure(.resolution(host: host, reason: "no addresses")) : .success(addresses)
-    }
-
-    /// Starts `body` on a detached pthread; returns pthread_create's result.
-    private static func startThread(_ body: @escaping @Sendable () -> Void) -> Int32 {
-        let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { raw in
-            Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, box)
-        if result == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<ThreadBody>.fromOpaque(box).release()
-        }
-        return result
-    }
-
-    private final class ThreadBody: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 }
 

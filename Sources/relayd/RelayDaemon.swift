@@ -104,9 +104,20 @@ struct RelayDaemon {
         logger.info("relayd stopped")
     }
 
-    /// The upstream relay from `upstream:`, with its TLS context loaded now so a bad CA file stops start-up.
+    /// The upstream relay from `upstream:` / `upstreams:`, with TLS contexts loaded now so a bad CA file
+    /// stops start-up.
     private func makeUpstreamTransport() throws -> UpstreamTransport {
-        let upstream = settings.upstream
+        let primary = try upstreamConfiguration(settings.upstream)
+        let fallbacks = try settings.fallbackUpstreams.map(upstreamConfiguration)
+        logger.notice("relaying accepted mail to the upstream", metadata: [
+            "upstream": "\(primary.endpoint)", "tls": "\(settings.upstream.tls.rawValue)",
+            "auth": "\(settings.upstream.username.isEmpty ? "none" : settings.upstream.username)",
+            "connections": "\(settings.upstream.connections)",
+            "fallbacks": "\(fallbacks.isEmpty ? "none" : fallbacks.map(\.endpoint).joined(separator: ","))"])
+        return UpstreamTransport(configuration: primary, fallbacks: fallbacks, logger: logger)
+    }
+
+    private func upstreamConfiguration(_ upstream: UpstreamSettings) throws -> UpstreamConfiguration {
         let security: ClientSession.Security = switch upstream.tls {
         case .starttls: .startTLS
         case .implicit: .implicitTLS
@@ -118,7 +129,7 @@ struct RelayDaemon {
                 tlsContext = try TLSContext.client(
                     caFile: upstream.caFile.isEmpty ? nil : upstream.caFile, verifyCertificate: upstream.verifyCertificate)
             } catch {
-                throw StartupError(description: "upstream TLS: \(error)")
+                throw StartupError(description: "upstream \(upstream.host) TLS: \(error)")
             }
         }
         let configuration = UpstreamConfiguration(
@@ -134,10 +145,7 @@ struct RelayDaemon {
             logger.warning("upstream.verify_certificate is false: the upstream's certificate is NOT checked, anyone in the path can read and alter mail",
                            metadata: ["upstream": "\(configuration.endpoint)"])
         }
-        logger.notice("relaying accepted mail to the upstream", metadata: [
-            "upstream": "\(configuration.endpoint)", "tls": "\(upstream.tls.rawValue)",
-            "auth": "\(upstream.username.isEmpty ? "none" : upstream.username)", "connections": "\(upstream.connections)"])
-        return UpstreamTransport(configuration: configuration, logger: logger)
+        return configuration
     }
 
     /// Thousands of idle sessions need thousands of descriptors; the soft limit is often 1024.

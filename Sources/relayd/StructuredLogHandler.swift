@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import RelayConfiguration
 import Synchronization
 
 /// A swift-log handler that writes one line per event to stderr, as logfmt or JSON.
@@ -46,7 +47,7 @@ struct StructuredLogHandler: LogHandler {
         case .logfmt:
             return pairs.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ") + "\n"
         case .json:
-            return "{" + pairs.map { "\"\(Self.jsonEscape($0.0))\":\"\(Self.jsonEscape($0.1))\"" }.joined(separator: ",") + "}\n"
+            return "{" + pairs.map { jsonStringLiteral($0.0) + ":" + jsonStringLiteral($0.1) }.joined(separator: ",") + "}\n"
         }
     }
 
@@ -57,26 +58,6 @@ struct StructuredLogHandler: LogHandler {
             .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r") + "\""
     }
 
-    static func jsonEscape(_ value: String) -> String {
-        var out = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
 
     /// RFC 3339 UTC with milliseconds.
     static func timestamp() -> String {

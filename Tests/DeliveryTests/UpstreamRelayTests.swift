@@ -19,7 +19,7 @@ import Testing
         UpstreamTransport(
             configuration: UpstreamConfiguration(
                 host: "127.0.0.1", port: port, security: .none, tlsContext: nil, credentials: nil, heloName: "relay.test",
-                connections: 4, connectTimeout: .seconds(5), commandTimeout: .seconds(5), dataTimeout: .seconds(5),
+                connections: 4, connectTimeout: .seconds(60), commandTimeout: .seconds(60), dataTimeout: .seconds(60),
                 idleTimeout: .seconds(10)),
             logger: logger)
     }
@@ -157,5 +157,35 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         #expect(upstream.messages.isEmpty, "no bounce of a bounce")
         #expect(upstream.commands.filter { $0.line.hasPrefix("MAIL") }.count == 1)
+    }
+
+    @Test func aHardFailureIsReportedAtOnceWhileOtherRecipientsWaitForRetry() async throws {
+        let temp = try TemporarySpoolDirectory()
+        defer { temp.remove() }
+        var script = FakeUpstream.Script()
+        script.recipientReplies = [
+            "gone@example.net": "550 5.1.1 <gone@example.net>: Recipient address rejected",
+            "busy@example.net": "452 4.2.2 Mailbox full",
+        ]
+        let upstream = try FakeUpstream(script: script)
+        defer { upstream.stop() }
+        let (_, task) = Self.runner(temp.spool, port: upstream.port, retry: Self.retry(first: .seconds(3600)))
+        defer { task.cancel() }
+
+        let id = try await temp.spool.commitMessage(
+            sender: "alice@example.org", recipients: ["gone@example.net", "busy@example.net"])
+
+        #expect(await eventually { upstream.messages.count == 1 }, "the bounce goes out without waiting for busy@")
+        let bounce = try #require(upstream.messages.first)
+        #expect(bounce.sender == "" && bounce.recipients == ["alice@example.org"])
+        let text = String(decoding: bounce.data, as: UTF8.self)
+        #expect(text.contains("Final-Recipient: rfc822; gone@example.net"))
+        #expect(!text.contains("busy@example.net"), "a deferred recipient is not reported as failed")
+        let spool = temp.spool
+        // The state is written right after the bounce is queued; the bounce may be delivered first.
+        #expect(await eventually { (try? await spool.loadState(id))?.attempts == 1 })
+        let state = try #require(try await spool.loadState(id))
+        #expect(state.recipients.map(\.status) == [.failed, .deferred])
+        #expect(state.recipients.map(\.senderNotified) == [true, nil], "recorded, so the end of the message does not bounce it again")
     }
 }

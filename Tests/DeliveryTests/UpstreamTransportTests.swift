@@ -28,12 +28,12 @@ import Transport
     static func configuration(
         port: UInt16, host: String = "localhost", security: ClientSession.Security = .startTLS, tls: TLSContext?,
         credentials: SASLCredentials? = SASLCredentials(username: login.username, password: login.password),
-        commandTimeout: Duration = .seconds(5)
+        commandTimeout: Duration = .seconds(60)
     ) -> UpstreamConfiguration {
         UpstreamConfiguration(
             host: host, port: port, security: security, tlsContext: tls, credentials: credentials,
-            heloName: "relay.test", connections: 2, connectTimeout: .seconds(5), commandTimeout: commandTimeout,
-            dataTimeout: .seconds(5), idleTimeout: .seconds(10))
+            heloName: "relay.test", connections: 2, connectTimeout: .seconds(60), commandTimeout: commandTimeout,
+            dataTimeout: .seconds(60), idleTimeout: .seconds(10))
     }
 
     static func message(

@@ -66,8 +66,8 @@ def to_yaml(value, indent: int = 0) -> str:
 def _scalar(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
+    if isinstance(v, (int, float)):
+        return repr(v)
     return json.dumps(str(v))  # a JSON string is a valid YAML double-quoted scalar
 
 
@@ -201,11 +201,72 @@ class Relay:
     def outbox_files(self) -> list[Path]:
         return outbox_files(self.outbox)
 
+    # -- log lines (logfmt) ----------------------------------------------------------------------
+    def log_records(self) -> list[dict]:
+        """Every logfmt line of the log as a dict (keys as logged, e.g. msg, id, status); each also
+        carries "start": which start of this relay wrote it (1 for the first)."""
+        records: list[dict] = []
+        start = 0
+        for line in self.log_text().splitlines():
+            m = _START_MARK.match(line)
+            if m:
+                start = int(m.group(1))
+                continue
+            rec = parse_logfmt(line)
+            if rec:
+                rec["start"] = start
+                records.append(rec)
+        return records
+
+    def wait_for_log(self, predicate, timeout: float = 30.0, what: str = "a matching log line") -> dict:
+        """The first log record for which predicate(record) is true, waiting up to `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for rec in self.log_records():
+                if predicate(rec):
+                    return rec
+            if time.monotonic() > deadline:
+                raise AssertionError(f"relayd logged no {what} within {timeout}s; log tail:\n{self.log_tail()}")
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"relayd exited ({self.proc.returncode}) while waiting for {what}:\n"
+                                     f"{self.log_tail()}")
+            time.sleep(0.05)
+
+    # -- spool -----------------------------------------------------------------------------------
+    def queued_ids(self) -> set[str]:
+        """Queue ids of the messages in the spool's queue (queue/<id>.msg)."""
+        try:
+            return {p.name[:-4] for p in (self.spool / "queue").iterdir() if p.name.endswith(".msg")}
+        except FileNotFoundError:
+            return set()
+
+    def failed_entries(self) -> list[Path]:
+        """Whatever relayd put into <spool>/failed/ (permanently failed messages)."""
+        try:
+            return sorted((self.spool / "failed").iterdir())
+        except FileNotFoundError:
+            return []
+
     def wait_for_outbox(self, n: int, timeout: float = 30.0, settle: float = 0.5) -> list[Path]:
         try:
             return wait_for_outbox(self.outbox, n, timeout=timeout, settle=settle)
         except AssertionError as e:
             raise AssertionError(f"{e}\nrelayd log tail:\n{self.log_tail()}") from None
+
+
+_START_MARK = re.compile(r"^--- start #(\d+) ---$")
+_LOGFMT_PAIR = re.compile(r'([A-Za-z_][\w.\-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+_LOGFMT_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def parse_logfmt(line: str) -> dict:
+    """key=value pairs of one logfmt line (quoted values unescaped); {} if it is not logfmt."""
+    out: dict = {}
+    for key, value in _LOGFMT_PAIR.findall(line):
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", lambda m: _LOGFMT_ESCAPES.get(m.group(1), m.group(1)), value[1:-1])
+        out[key] = value
+    return out if "msg" in out or "level" in out else {}
 
 
 def outbox_files(outbox: Path) -> list[Path]:

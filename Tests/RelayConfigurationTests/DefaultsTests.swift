@@ -62,4 +62,34 @@ import Transport
         #expect(original.redactedDescription.contains("first: 1m30s"))
         #expect(original.redactedDescription.contains("multiplier: 2\n"))
     }
+
+    @Test func withFallbacksTheRedactedDescriptionListsThemAndLoadsBack() throws {
+        let dir = try TemporaryDirectory()
+        var original = RelaySettings.defaults(hostname: "mx.test")
+        original.upstream.host = "smtp-relay.brevo.com"
+        original.upstream.username = "brevo-login"
+        original.upstream.passwordFile = try dir.write("brevo", "brevo-key\n")
+        original.upstream.password = "brevo-key"
+        var ses = original.upstream
+        ses.host = "email-smtp.eu-west-1.amazonaws.com"
+        ses.port = 465
+        ses.tls = .implicit
+        ses.username = "AKIAEXAMPLE"
+        ses.passwordFile = try dir.write("ses", "ses-key\n")
+        ses.password = "ses-key"
+        ses.idleTimeout = .seconds(5)
+        var backup = RelaySettings.defaults(hostname: "mx.test").upstream
+        backup.host = "backup.example.net"
+        backup.caFile = try dir.write("ca.pem", "")
+        original.fallbackUpstreams = [ses, backup]
+
+        let rendered = original.redactedDescription
+        let file = try dir.write("rendered.yaml", rendered)
+        let reloaded = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "other.test")
+        #expect(reloaded == original)
+        #expect(rendered.contains("upstreams:\n  - host: \"smtp-relay.brevo.com\"\n    port: 587\n"))
+        #expect(rendered.contains("  - host: \"email-smtp.eu-west-1.amazonaws.com\"\n    port: 465\n"))
+        #expect(!rendered.contains("upstream:"))
+        #expect(!rendered.contains("-key"), "passwords read from files are never shown")
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Transport
 @testable import RelayConfiguration
@@ -91,6 +92,26 @@ import Transport
         #expect(settings.listen.admin == ListenAddress(host: "0.0.0.0", port: 9025))
         #expect(settings.listen.control == "/var/run/relay/relay.sock")
         #expect(settings.spool.path == "/var/spool/relay")
+    }
+
+    @Test func productionExamplesCommentedOutFallbackListLoads() throws {
+        // The example is commented out in config/relay.yaml; uncommented on its own, it must be a valid list.
+        let production = try String(contentsOfFile: repositoryRoot + "/config/relay.yaml", encoding: .utf8)
+        let example = production.split(separator: "\n", omittingEmptySubsequences: false)
+            .drop { $0 != "# upstreams:" }
+            .prefix { $0.hasPrefix("#") && $0 != "#" }
+            .map { $0.dropFirst(2) }
+            .joined(separator: "\n")
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("fallback.yaml", example)
+        let settings = try RelaySettings.load(configFile: file, environment: [
+            "RELAY_UPSTREAM_PASSWORD_FILE": try dir.write("brevo", "brevo-key\n"),
+            "RELAY_UPSTREAMS_1_PASSWORD_FILE": try dir.write("ses", "ses-key\n"),
+        ], defaultHostname: "unused.invalid")
+        #expect(settings.upstream.host == "smtp-relay.brevo.com")
+        #expect(settings.upstream.password == "brevo-key")
+        #expect(settings.fallbackUpstreams.map(\.host) == ["email-smtp.eu-west-1.amazonaws.com"])
+        #expect(settings.fallbackUpstreams.first?.password == "ses-key")
     }
 
     @Test func productionExampleWithoutItsSecretNamesThePasswordFile() throws {

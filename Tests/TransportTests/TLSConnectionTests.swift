@@ -138,18 +138,17 @@ struct TLSConnectionTests {
             }
             connection.close()
         }
-        let started = ContinuousClock.now
-        let tcp = try await TCPConnection.connect(host: "127.0.0.1", port: listener.address.port, deadline: .now + .seconds(10))
+        let tcp = try await TCPConnection.connect(host: "127.0.0.1", port: listener.address.port, deadline: .now + .seconds(60))
         let failure = await #expect(throws: TLSError.self) {
             _ = try await TLSConnection.connect(
-                over: tcp, context: try ca.clientContext(), serverName: "localhost", deadline: .now + .seconds(10))
+                over: tcp, context: try ca.clientContext(), serverName: "localhost", deadline: .now + .seconds(60))
         }
         guard case .handshakeFailed(let reason) = failure else {
             Issue.record("expected handshakeFailed, got \(String(describing: failure))")
             return
         }
+        // handshakeFailed rather than .transport(.timedOut): the failure came from the peer, not the deadline.
         #expect(!reason.isEmpty)
-        #expect(ContinuousClock.now - started < .seconds(5), "no waiting for the deadline")
         #expect(!tcp.isOpen, "a failed handshake closes the TCP connection")
         try await serving.value
     }
