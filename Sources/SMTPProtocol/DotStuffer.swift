@@ -9,10 +9,17 @@ public struct DotStuffer: Sendable {
 
     /// Appends the stuffed form of `chunk` to `output`; call `finish` after the last chunk.
     public mutating func stuff(_ chunk: some Collection<UInt8>, into output: inout [UInt8]) {
+        if let done = chunk.withContiguousStorageIfAvailable({ stuff(bytes: $0, into: &output) }) { return done }
+        Array(chunk).withUnsafeBufferPointer { stuff(bytes: $0, into: &output) }
+    }
+
+    /// Non-generic core: called across modules, a generic per-byte loop would run unspecialised.
+    public mutating func stuff(bytes chunk: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         for byte in chunk {
             if pendingCR {
                 pendingCR = false
-                output.append(contentsOf: [13, 10])
+                output.append(13)
+                output.append(10)
                 atLineStart = true
                 if byte == 10 { continue }
             }
@@ -20,7 +27,8 @@ public struct DotStuffer: Sendable {
             case 13:
                 pendingCR = true
             case 10:
-                output.append(contentsOf: [13, 10])
+                output.append(13)
+                output.append(10)
                 atLineStart = true
             default:
                 if atLineStart, byte == UInt8(ascii: ".") { output.append(UInt8(ascii: ".")) }
