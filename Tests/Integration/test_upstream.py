@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from relayd_harness import split_received
+from relayd_harness import free_port, split_received
 from smtp_wire import SMTPWire, message
 
 USER, PASSWORD = "relay-login@example.com", "s3cret:pass word="
@@ -516,3 +516,34 @@ def test_restart_mid_backoff_keeps_the_schedule(relay_factory, upstream_factory)
     assert_relayed_intact(got, sent)
     wait_delivery(relay, qid, SENT)
     wait_gone_from_queue(relay, qid)
+
+
+def test_unreachable_primary_falls_back_to_the_next_upstream(relay_factory, upstream_factory, test_ca, tmp_path):
+    """upstreams: the primary is down; the fallback (its own login, set through RELAY_UPSTREAMS_1_*) gets the
+    mail, and the log names the fallback as the relay."""
+    fallback = upstream_factory(tls="starttls", cert=test_ca.good, auth=(USER, PASSWORD))
+    down_port = free_port("127.0.0.1")  # nothing listens there: the primary is down
+    secret = tmp_path / "fallback-password"
+    secret.write_text(PASSWORD + "\n")
+    relay = relay_factory(
+        {"upstream": {"host": "127.0.0.1", "port": down_port, "tls": "none", "connect_timeout": "5s"}},
+        env={
+            "RELAY_UPSTREAMS_1_HOST": fallback.host,
+            "RELAY_UPSTREAMS_1_PORT": str(fallback.port),
+            "RELAY_UPSTREAMS_1_TLS": "starttls",
+            "RELAY_UPSTREAMS_1_CA_FILE": str(test_ca.ca.ca_cert),
+            "RELAY_UPSTREAMS_1_USERNAME": USER,
+            "RELAY_UPSTREAMS_1_PASSWORD_FILE": str(secret),
+        },
+    )
+    sent = message("fallback", "via the second upstream")
+    qid = submit(relay, "a@example.com", ["b@example.com"], sent)
+    [got] = fallback.wait_for_messages(1, timeout=30)
+    assert got.tls and got.login == USER
+    assert_relayed_intact(got, sent)
+    rec = wait_delivery(relay, qid, {"sent"})
+    assert rec.get("relay", "").endswith(f":{fallback.port}"), record_text(rec)
+    assert relay.wait_for_log(
+        lambda r: r.get("msg") == "cannot use upstream" and str(down_port) in r.get("error", ""), 5,
+        "a warning about the unreachable primary")
+    assert_no_secret_leak(relay)
