@@ -13,7 +13,11 @@ public enum SMTPCommandParser {
         let verbEnd = text.firstIndex(of: " ") ?? text.endIndex
         let verb = asciiUppercased(text[..<verbEnd])
         let argument = text[verbEnd...].drop { $0 == " " }
-        let rest = Substring(argument.reversed().drop { $0 == " " }.reversed())
+        var restEnd = argument.endIndex
+        while restEnd > argument.startIndex, argument[argument.index(before: restEnd)] == " " {
+            restEnd = argument.index(before: restEnd)
+        }
+        let rest = argument[..<restEnd]
 
         switch verb {
         case "HELO", "EHLO":
@@ -149,6 +153,15 @@ public enum SMTPCommandParser {
     /// Upper-cases ASCII letters only: SMTP keywords are ASCII, and Unicode case mapping would turn
     /// look-alikes such as "QUıT" or "ſIZE" into keywords.
     static func asciiUppercased(_ text: some StringProtocol) -> String {
-        String(decoding: text.utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self)
+        let utf8 = text.utf8
+        // Written in place: keywords fit Swift's small-string storage, so this allocates nothing.
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            var count = 0
+            for byte in utf8 {
+                buffer[count] = byte >= 97 && byte <= 122 ? byte - 32 : byte
+                count += 1
+            }
+            return count
+        }
     }
 }
