@@ -17,13 +17,12 @@ extension QueueRunner {
                 logger.info("removed", metadata: ["attempts": "\(state.attempts)"])
             } catch {
                 logger.error("cannot remove finished message", metadata: ["error": "\(error)"])
-                await index.deferred(id, until: now + 60)
+                await keepForRetry(id, state: state, now: now)
             }
             return
         }
         var state = state
         guard await notifySender(&state, envelope: envelope, body: body, relay: relay, logger: logger) else {
-            try? await spool.writeState(state, for: id)
             await index.deferred(id, until: now + 60)
             return
         }
@@ -33,8 +32,19 @@ extension QueueRunner {
             logger.info("moved to failed", metadata: ["attempts": "\(state.attempts)"])
         } catch {
             logger.error("cannot move the failed message out of the queue", metadata: ["error": "\(error)"])
-            await index.deferred(id, until: now + 60)
+            await keepForRetry(id, state: state, now: now)
         }
+    }
+
+    /// The message is finished but could not leave the queue: record its final state, so the next try
+    /// (a minute later) only finishes it again instead of delivering to anyone a second time.
+    private func keepForRetry(_ id: QueueID, state: DeliveryState, now: Double) async {
+        do {
+            try await spool.writeState(state, for: id)
+        } catch {
+            logger.error("cannot record delivery state", metadata: ["id": "\(id)", "error": "\(error)"])
+        }
+        await index.deferred(id, until: now + 60)
     }
 
     /// Queues one bounce for the recipients that failed since the sender was last told, and marks them, so

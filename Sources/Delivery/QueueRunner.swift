@@ -179,13 +179,21 @@ public final class QueueRunner: Service, Sendable {
         logAttempt(report, state: state, outstanding: outstanding, receivedAt: envelope.receivedAt, now: now,
                    attemptTime: started.duration(to: .now), logger: logger)
 
+        // New failures are recorded before their bounce is queued: a crash in between then costs at worst a
+        // second bounce, never a second delivery to the recipients this attempt already served.
+        if state.recipients.contains(where: { $0.status == .failed && $0.senderNotified != true }) {
+            do {
+                try await spool.writeState(state, for: id)
+            } catch {
+                logger.error("cannot record delivery state", metadata: ["error": "\(error)"])
+            }
+        }
         if state.outstanding.isEmpty {
             await finish(id, envelope: envelope, body: body, state: state, relay: report.relay, logger: logger)
             return
         }
         // Failures among recipients still being retried are reported now, not when the message finishes.
         if !(await notifySender(&state, envelope: envelope, body: body, relay: report.relay, logger: logger)) {
-            try? await spool.writeState(state, for: id)
             await index.deferred(id, until: now + 60)
             return
         }

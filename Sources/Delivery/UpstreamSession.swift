@@ -92,9 +92,23 @@ final class UpstreamSession: @unchecked Sendable {
     /// Performs `actions`, reading a reply whenever the session waits for one, until it is ready for the
     /// next transaction (returning the result of the one that ended, if any) or closes.
     private func drive(_ actions: [ClientSession.Action], body: [UInt8]?) async throws(UpstreamFailure) -> ClientTransactionResult? {
+        var result: ClientTransactionResult?
+        do {
+            return try await drive(actions, body: body, result: &result)
+        } catch {
+            // Many servers hang up right after refusing a message; the refusal already received is the
+            // outcome, and losing the RSET that follows must not turn a 5xx into a deferral.
+            guard let result else { throw error }
+            close()
+            return result
+        }
+    }
+
+    private func drive(
+        _ actions: [ClientSession.Action], body: [UInt8]?, result: inout ClientTransactionResult?
+    ) async throws(UpstreamFailure) -> ClientTransactionResult? {
         var pending = actions
         var next = 0
-        var result: ClientTransactionResult?
         while true {
             if next == pending.count {
                 let reply = try await readReply()
@@ -124,7 +138,9 @@ final class UpstreamSession: @unchecked Sendable {
                 parser = SMTPReplyParser()
                 pending.append(contentsOf: session.handle(.tlsEstablished))
             case .ready:
-                isUsable = true
+                // Bytes beyond the last reply would be read as the answer to our next command.
+                isUsable = parser.bufferedByteCount == 0
+                if !isUsable { close() }
                 return result
             case .completed(let completed):
                 result = completed

@@ -67,7 +67,9 @@ public final class UpstreamTransport: DeliveryTransport, Service {
                 if session.isUsable { putIdle(session) } else { session.close() }
                 return Self.report(result, relay: session.relay)
             } catch {
-                if reused, session.repliesInTransaction == 0 { continue }
+                if reused, Self.upstreamDroppedIdleSession(error, repliesInTransaction: session.repliesInTransaction) {
+                    continue
+                }
                 return DeliveryReport(relay: session.relay, recipients: message.recipients, outcome: .deferred("\(error)"))
             }
         }
@@ -154,6 +156,15 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         } else {
             logger.warning("cannot use upstream", metadata: metadata)
         }
+    }
+
+    /// Whether a pooled session failed before the upstream said anything about the message: no reply at all
+    /// (it closed while we were idle), or a 421 as the first reply (its idle timeout, announced). Nothing of
+    /// the message can have been accepted, so a fresh session may try at once.
+    private static func upstreamDroppedIdleSession(_ failure: UpstreamFailure, repliesInTransaction: Int) -> Bool {
+        if repliesInTransaction == 0 { return true }
+        if repliesInTransaction == 1, case .session(_, .serviceClosing) = failure { return true }
+        return false
     }
 
     /// Per recipient: 2xx delivered, 5xx failed for good, anything else tried again later.

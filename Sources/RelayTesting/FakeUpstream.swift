@@ -30,6 +30,10 @@ public final class FakeUpstream: Sendable {
         public var stall = false
         /// A greeting other than 220 (e.g. `421 4.3.2 Service shutting down`), after which the fake hangs up.
         public var refusalGreeting: String?
+        /// Say `421 4.4.2 … timeout` and hang up after this long without a command, as MTAs do to idle clients.
+        public var idleTimeout: Duration?
+        /// Hang up right after refusing DATA (no valid recipients), as some MTAs do.
+        public var hangUpAfterRefusingData = false
 
         public init() {}
     }

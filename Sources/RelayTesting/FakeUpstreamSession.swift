@@ -32,7 +32,7 @@ struct FakeUpstreamSession {
                 return
             }
             try await reply("220 \(script.hostname) ESMTP fake")
-            while let line = try await readLine() {
+            while let line = try await readCommand() {
                 fake.noteCommand(line, secure: secure)
                 guard try await handle(line) else { return }
             }
@@ -98,7 +98,7 @@ struct FakeUpstreamSession {
         case "DATA":
             guard let sender, !recipients.isEmpty else {
                 try await reply("554 5.5.1 Error: no valid recipients")
-                return true
+                return !script.hangUpAfterRefusingData
             }
             try await reply("354 End data with <CR><LF>.<CR><LF>")
             let drop = fake.shouldDrop()
@@ -176,14 +176,28 @@ struct FakeUpstreamSession {
         try await stream.write(Array((text + "\r\n").utf8), deadline: .now + .seconds(10))
     }
 
-    private mutating func fill() async throws -> Bool {
+    /// The next command line; with an idle timeout scripted, a silent client gets 421 and nil.
+    private mutating func readCommand() async throws -> String? {
+        guard let idle = script.idleTimeout else { return try await readLine() }
+        do {
+            return try await readLine(deadline: .now + idle)
+        } catch TransportError.timedOut {
+            try await reply("421 4.4.2 \(script.hostname) Error: timeout exceeded")
+            return nil
+        } catch TLSError.transport(.timedOut) {
+            try await reply("421 4.4.2 \(script.hostname) Error: timeout exceeded")
+            return nil
+        }
+    }
+
+    private mutating func fill(deadline: ContinuousClock.Instant = .now + .seconds(30)) async throws -> Bool {
         var chunk: [UInt8] = []
-        let n = try await stream.read(maxBytes: 64 * 1024, deadline: .now + .seconds(30)) { chunk.append(contentsOf: $0) }
+        let n = try await stream.read(maxBytes: 64 * 1024, deadline: deadline) { chunk.append(contentsOf: $0) }
         buffer += chunk
         return n > 0
     }
 
-    private mutating func readLine() async throws -> String? {
+    private mutating func readLine(deadline: ContinuousClock.Instant = .now + .seconds(30)) async throws -> String? {
         while true {
             if let lf = buffer.firstIndex(of: 10) {
                 var line = Array(buffer[..<lf])
@@ -191,7 +205,7 @@ struct FakeUpstreamSession {
                 if line.last == 13 { line.removeLast() }
                 return String(decoding: line, as: UTF8.self)
             }
-            guard try await fill() else { return nil }
+            guard try await fill(deadline: deadline) else { return nil }
         }
     }
 

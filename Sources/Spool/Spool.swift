@@ -117,13 +117,15 @@ public final class Spool: Sendable {
     public func remove(_ id: QueueID) async throws(SpoolError) {
         let layout = self.layout
         let recycler = self.recycler
-        let hasState = statefulIDs.withLock { $0.remove(id) != nil }
+        // Forgotten only once the files are gone: after a failed removal the state must still be found.
+        let hasState = statefulIDs.withLock { $0.contains(id) }
         try await io.run { () throws(SpoolError) in
             try recycler.retire(layout.messagePath(id))
             if hasState, unlink(layout.statePath(id)) != 0, errno != ENOENT {
                 throw SpoolError.fromErrno("unlink", layout.statePath(id))
             }
         }
+        statefulIDs.withLock { _ = $0.remove(id) }
     }
 
     /// The spool's group commit when `path` is on the same file system (one `syncfs` then covers both, so

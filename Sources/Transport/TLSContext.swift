@@ -94,9 +94,11 @@ public final class TLSContext: Sendable {
         if versions.allowsLegacy {
             SSL_CTX_set_security_level(context, 0)
         }
-        _ = mr_SSL_CTX_set_min_proto_version(context, versions.minimum)
-        if let maximum = versions.maximum {
-            _ = mr_SSL_CTX_set_max_proto_version(context, maximum)
+        // The version floor is a security promise (TLS 1.2 minimum); a context without it is not handed out.
+        guard mr_SSL_CTX_set_min_proto_version(context, versions.minimum) == 1,
+              versions.maximum.map({ mr_SSL_CTX_set_max_proto_version(context, $0) == 1 }) ?? true else {
+            SSL_CTX_free(context)
+            throw .configuration("cannot set the TLS protocol versions: \(TLSError.openSSLErrors())")
         }
         // AUTO_RETRY: SSL_read carries on past post-handshake records (TLS 1.3 session tickets) instead of
         // reporting WANT_READ while ciphertext is still buffered. ENABLE_PARTIAL_WRITE: SSL_write reports each

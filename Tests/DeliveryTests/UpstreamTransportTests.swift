@@ -337,6 +337,42 @@ import Transport
         #expect(fallback.messages.count == 1)
     }
 
+    @Test func aPooledSessionTheUpstreamTimedOutWithA421IsReplacedWithoutDeferring() async throws {
+        var script = FakeUpstream.Script()
+        script.idleTimeout = .milliseconds(200)
+        let upstream = try FakeUpstream(script: script)
+        defer { upstream.stop() }
+        let transport = UpstreamTransport(
+            configuration: Self.configuration(port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
+            logger: Self.logger)
+        _ = await transport.deliver(Self.message())
+        try await Task.sleep(for: .milliseconds(600))  // the fake says 421 and hangs up on the idle session
+
+        let report = await transport.deliver(Self.message())
+
+        guard case .delivered? = report.outcomes["bob@example.net"] else {
+            Issue.record("expected delivery on a fresh session, got \(report)")
+            return
+        }
+        #expect(upstream.messages.count == 2)
+        #expect(upstream.connectionCount == 2)
+    }
+
+    @Test func aRefusalStandsWhenTheUpstreamHangsUpRightAfter() async throws {
+        var script = FakeUpstream.Script()
+        script.recipientReplies = ["gone@example.net": "550 5.1.1 <gone@example.net>: user unknown"]
+        script.hangUpAfterRefusingData = true
+        let upstream = try FakeUpstream(script: script)
+        defer { upstream.stop() }
+        let transport = UpstreamTransport(
+            configuration: Self.configuration(port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
+            logger: Self.logger)
+
+        let report = await transport.deliver(Self.message(recipients: ["gone@example.net"]))
+
+        #expect(report.outcomes["gone@example.net"] == .failed("550 5.1.1 <gone@example.net>: user unknown"), "\(report)")
+    }
+
     @Test func sessionsAreReusedAndClosedWhenIdle() async throws {
         let upstream = try FakeUpstream(script: .init())
         defer { upstream.stop() }
