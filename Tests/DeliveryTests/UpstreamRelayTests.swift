@@ -75,7 +75,8 @@ import Testing
 
         let upstream = try FakeUpstream(script: .init(), port: port)
         defer { upstream.stop() }
-        #expect(await eventually { temp.names(in: .queue).isEmpty })
+        // The upstream stays suspended after failed probes (5 s doubling to 60 s) before the next probe.
+        #expect(await eventually(timeout: .seconds(150)) { temp.names(in: .queue).isEmpty })
         let subjects = upstream.messages.map { String(decoding: $0.data, as: UTF8.self) }
             .compactMap { $0.split(separator: "\r\n").first { $0.hasPrefix("Subject:") } }
         #expect(subjects.count == 20)

@@ -339,14 +339,15 @@ import Transport
 
     @Test func aPooledSessionTheUpstreamTimedOutWithA421IsReplacedWithoutDeferring() async throws {
         var script = FakeUpstream.Script()
-        script.idleTimeout = .milliseconds(200)
+        // Long enough that a loaded machine does not stall a live session past it.
+        script.idleTimeout = .seconds(2)
         let upstream = try FakeUpstream(script: script)
         defer { upstream.stop() }
         let transport = UpstreamTransport(
             configuration: Self.configuration(port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
             logger: Self.logger)
         _ = await transport.deliver(Self.message())
-        try await Task.sleep(for: .milliseconds(600))  // the fake says 421 and hangs up on the idle session
+        try await Task.sleep(for: .seconds(4))  // the fake says 421 and hangs up on the idle session
 
         let report = await transport.deliver(Self.message())
 
