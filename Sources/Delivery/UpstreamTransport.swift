@@ -47,7 +47,8 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         stuffer.finish(into: &stuffed)
 
         // A pooled session may have been dropped by the upstream while idle; that shows as a failure before
-        // any reply to our MAIL, when nothing of the message has been accepted, so a fresh session may retry.
+        // any reply to our MAIL, or a 421 in its place, when nothing of the message has been accepted, so a
+        // fresh session may retry.
         var pooled = takeIdle()
         while true {
             let session: UpstreamSession
