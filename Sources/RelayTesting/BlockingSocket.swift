@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Synchronization
+import Transport
 
 /// A plain blocking TCP client socket for talking to a server under test. Every call runs on a
 /// dedicated thread (see `onDedicatedThread`), and reads give up after `timeout`, so a broken server
@@ -24,35 +25,9 @@ public final class BlockingSocket: @unchecked Sendable {
     /// Connects to a numeric `host` (IPv4 or IPv6) and `port`.
     public static func connect(host: String, port: UInt16, timeout: Duration = .seconds(60)) async throws -> BlockingSocket {
         try await onDedicatedThread {
-            var v4 = in_addr()
-            var v6 = in6_addr()
-            let fd: Int32
-            let result: Int32
-            if inet_pton(AF_INET, host, &v4) == 1 {
-                fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-                var sin = sockaddr_in()
-                sin.sin_family = sa_family_t(AF_INET)
-                sin.sin_port = port.bigEndian
-                sin.sin_addr = v4
-                result = withUnsafePointer(to: &sin) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            } else if inet_pton(AF_INET6, host, &v6) == 1 {
-                fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-                var sin6 = sockaddr_in6()
-                sin6.sin6_family = sa_family_t(AF_INET6)
-                sin6.sin6_port = port.bigEndian
-                sin6.sin6_addr = v6
-                result = withUnsafePointer(to: &sin6) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                    }
-                }
-            } else {
-                throw POSIXError(.EINVAL)
-            }
+            guard let address = SocketAddress(numericHost: host, port: port) else { throw POSIXError(.EINVAL) }
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
             guard result == 0 else {
                 let code = errno
                 Glibc.close(fd)

@@ -3,13 +3,13 @@ import Glibc
 #endif
 
 /// A resolved socket address ready for bind(2) or connect(2).
-struct SocketAddress {
+public struct SocketAddress: @unchecked Sendable {
     var storage = sockaddr_storage()
     var length: socklen_t = 0
-    var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(storage.ss_family) }
 
     /// Builds an address from a numeric host (no DNS): the listener's case.
-    init?(numericHost host: String, port: UInt16) {
+    public init?(numericHost host: String, port: UInt16) {
         var v4 = in_addr()
         var v6 = in6_addr()
         if inet_pton(AF_INET, host, &v4) == 1 {
@@ -35,7 +35,7 @@ struct SocketAddress {
         }
     }
 
-    func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    public func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         var copy = storage
         return withUnsafePointer(to: &copy) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, length) }

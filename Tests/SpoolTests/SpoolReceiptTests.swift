@@ -327,7 +327,7 @@ func fileSize(_ path: String) throws -> Int {
 @Suite("Spool ownership and the bin's bytes")
 struct SpoolOwnershipTests {
     @Test func aSecondSpoolOnTheSameRootIsRefused() async throws {
-        try await withTemporarySpool { temp in
+        _ = try await withTemporarySpool { temp in
             #expect(throws: SpoolError.locked(path: temp.spool.layout.root)) {
                 _ = try Spool(root: temp.spool.layout.root, ioThreads: 1)
             }
