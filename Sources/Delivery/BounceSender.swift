@@ -41,7 +41,7 @@ public struct BounceSender: Sendable {
         return try await receipt.commit()
     }
 
-    /// The same for the recipients `state` records as failed, each with its last reply.
+    /// The same for the recipients `state` records as failed and not yet reported, each with its last reply.
     public func send(
         original: MessageEnvelope, originalMessage: [UInt8], state: DeliveryState, remoteHost: String? = nil,
         now: Double = Date().timeIntervalSince1970
@@ -53,9 +53,10 @@ public struct BounceSender: Sendable {
 }
 
 extension BounceMessage.FailedRecipient {
-    /// The recipients `state` records as failed, each with its last reply (a missing one says so) and time.
+    /// The recipients `state` records as failed and the sender has not been told of yet, each with its last
+    /// reply (a missing one says so) and time.
     public static func failures(in state: DeliveryState, remoteHost: String? = nil, now: Double) -> [Self] {
-        state.recipients.filter { $0.status == .failed }.map {
+        state.recipients.filter(\.awaitsBounce).map {
             Self(address: $0.address, reply: $0.reply ?? "no reply recorded", remoteHost: remoteHost, at: $0.at ?? now)
         }
     }

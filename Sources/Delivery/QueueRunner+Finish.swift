@@ -53,24 +53,18 @@ extension QueueRunner {
     func notifySender(
         _ state: inout DeliveryState, envelope: MessageEnvelope, body: [UInt8], relay: String?, logger: Logger
     ) async -> Bool {
-        let unreported = state.recipients.indices.filter {
-            state.recipients[$0].status == .failed && state.recipients[$0].senderNotified != true
-        }
+        let unreported = state.recipients.indices.filter { state.recipients[$0].awaitsBounce }
         guard !unreported.isEmpty else { return true }
         let now = Date().timeIntervalSince1970
         if let host = configuration.bounceReportingHost {
             // The relay's host name without address and port, for Remote-MTA.
             let remoteHost = relay.flatMap { $0.split(separator: "[").first.map(String.init) }
-            let failed = unreported.map { i in
-                BounceMessage.FailedRecipient(
-                    address: state.recipients[i].address, reply: state.recipients[i].reply ?? "no reply recorded",
-                    remoteHost: remoteHost, at: state.recipients[i].at ?? now)
-            }
             do {
                 let sender = BounceSender(spool: spool, reportingHost: host)
-                if let bounce = try await sender.send(original: envelope, originalMessage: body, failed: failed, now: now) {
+                if let bounce = try await sender.send(
+                    original: envelope, originalMessage: body, state: state, remoteHost: remoteHost, now: now) {
                     logger.info("sender non-delivery notification", metadata: [
-                        "bounce_id": "\(bounce)", "sender": "<\(envelope.sender)>", "failed": "\(failed.count)"])
+                        "bounce_id": "\(bounce)", "sender": "<\(envelope.sender)>", "failed": "\(unreported.count)"])
                 } else {
                     logger.info("no bounce for the null sender", metadata: ["sender": "<>"])
                 }

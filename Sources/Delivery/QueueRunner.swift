@@ -181,7 +181,7 @@ public final class QueueRunner: Service, Sendable {
 
         // New failures are recorded before their bounce is queued: a crash in between then costs at worst a
         // second bounce, never a second delivery to the recipients this attempt already served.
-        if state.recipients.contains(where: { $0.status == .failed && $0.senderNotified != true }) {
+        if state.recipients.contains(where: \.awaitsBounce) {
             do {
                 try await spool.writeState(state, for: id)
             } catch {

@@ -12,6 +12,9 @@ public struct DeliveryState: Sendable, Codable, Equatable {
         /// Whether the sender has been sent a bounce for this (failed) recipient; absent in older state files.
         public var senderNotified: Bool?
 
+        /// Failed, and the sender not told yet: due a bounce.
+        public var awaitsBounce: Bool { status == .failed && senderNotified != true }
+
         public init(address: String, status: Status = .pending, reply: String? = nil, at: Double? = nil) {
             self.address = address
             self.status = status
