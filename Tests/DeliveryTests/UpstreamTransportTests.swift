@@ -36,6 +36,11 @@ import Transport
             dataTimeout: .seconds(60), idleTimeout: .seconds(10))
     }
 
+    /// A plain (tls: none) loopback upstream without AUTH: for tests about outcomes and faults, not TLS.
+    static func plain(port: UInt16, commandTimeout: Duration = .seconds(60)) -> UpstreamConfiguration {
+        configuration(port: port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil, commandTimeout: commandTimeout)
+    }
+
     static func message(
         sender: String = "alice@example.org", recipients: [String] = ["bob@example.net"],
         body: String = "Subject: hi\r\n\r\nHello\r\n.leading dot\r\n"
@@ -199,9 +204,7 @@ import Transport
                                    "busy@example.net": "452 4.2.2 Mailbox full"]
         let upstream = try FakeUpstream(script: script)
         defer { upstream.stop() }
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            logger: Self.logger)
+        let transport = UpstreamTransport(configuration: Self.plain(port: upstream.port), logger: Self.logger)
 
         let report = await transport.deliver(Self.message(recipients: ["bob@example.net", "gone@example.net", "busy@example.net"]))
 
@@ -219,9 +222,7 @@ import Transport
         script.dropDuringData = (afterBytes: 1, times: 1)
         let upstream = try FakeUpstream(script: script)
         defer { upstream.stop() }
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            logger: Self.logger)
+        let transport = UpstreamTransport(configuration: Self.plain(port: upstream.port), logger: Self.logger)
 
         let first = await transport.deliver(Self.message())
         let second = await transport.deliver(Self.message())
@@ -243,8 +244,7 @@ import Transport
         let upstream = try FakeUpstream(script: script)
         defer { upstream.stop() }
         let transport = UpstreamTransport(
-            configuration: Self.configuration(
-                port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil, commandTimeout: .seconds(1)),
+            configuration: Self.plain(port: upstream.port, commandTimeout: .seconds(1)),
             logger: Self.logger)
 
         let started = ContinuousClock.now
@@ -260,9 +260,7 @@ import Transport
 
     @Test func downUpstreamDefers() async throws {
         let port = try FakeUpstream.closedPort()
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            logger: Self.logger)
+        let transport = UpstreamTransport(configuration: Self.plain(port: port), logger: Self.logger)
 
         let report = await transport.deliver(Self.message())
 
@@ -275,9 +273,7 @@ import Transport
 
     @Test func afterAFailedConnectionDeliveriesAreSuspendedBriefly() async throws {
         let port = try FakeUpstream.closedPort()
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            logger: Self.logger)
+        let transport = UpstreamTransport(configuration: Self.plain(port: port), logger: Self.logger)
         _ = await transport.deliver(Self.message())
         let upstream = try FakeUpstream(script: .init(), port: port)
         defer { upstream.stop() }
@@ -297,8 +293,8 @@ import Transport
         let fallback = try FakeUpstream(script: .init())
         defer { fallback.stop() }
         let transport = UpstreamTransport(
-            configuration: Self.configuration(port: down, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            fallbacks: [Self.configuration(port: fallback.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil)],
+            configuration: Self.plain(port: down),
+            fallbacks: [Self.plain(port: fallback.port)],
             logger: Self.logger)
 
         let report = await transport.deliver(Self.message())
@@ -321,8 +317,8 @@ import Transport
         let fallback = try FakeUpstream(script: busy)
         defer { fallback.stop() }
         let transport = UpstreamTransport(
-            configuration: Self.configuration(port: primary.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            fallbacks: [Self.configuration(port: fallback.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil)],
+            configuration: Self.plain(port: primary.port),
+            fallbacks: [Self.plain(port: fallback.port)],
             logger: Self.logger)
 
         let first = await transport.deliver(Self.message())
@@ -343,9 +339,7 @@ import Transport
         script.idleTimeout = .seconds(2)
         let upstream = try FakeUpstream(script: script)
         defer { upstream.stop() }
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            logger: Self.logger)
+        let transport = UpstreamTransport(configuration: Self.plain(port: upstream.port), logger: Self.logger)
         _ = await transport.deliver(Self.message())
         try await Task.sleep(for: .seconds(4))  // the fake says 421 and hangs up on the idle session
 
@@ -365,9 +359,7 @@ import Transport
         script.hangUpAfterRefusingData = true
         let upstream = try FakeUpstream(script: script)
         defer { upstream.stop() }
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            logger: Self.logger)
+        let transport = UpstreamTransport(configuration: Self.plain(port: upstream.port), logger: Self.logger)
 
         let report = await transport.deliver(Self.message(recipients: ["gone@example.net"]))
 
@@ -377,9 +369,7 @@ import Transport
     @Test func sessionsAreReusedAndClosedWhenIdle() async throws {
         let upstream = try FakeUpstream(script: .init())
         defer { upstream.stop() }
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: upstream.port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            logger: Self.logger)
+        let transport = UpstreamTransport(configuration: Self.plain(port: upstream.port), logger: Self.logger)
 
         for _ in 0..<3 { _ = await transport.deliver(Self.message()) }
         #expect(upstream.messages.count == 3)
@@ -392,9 +382,7 @@ import Transport
     @Test func aSessionDroppedWhileIdleIsReplacedWithoutDeferring() async throws {
         let upstream = try FakeUpstream(script: .init())
         let port = upstream.port
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: port, host: "127.0.0.1", security: .none, tls: nil, credentials: nil),
-            logger: Self.logger)
+        let transport = UpstreamTransport(configuration: Self.plain(port: port), logger: Self.logger)
         _ = await transport.deliver(Self.message())
         upstream.stop()  // the pooled session's peer goes away …
         let restarted = try FakeUpstream(script: .init(), port: port)  // … and the upstream comes back
