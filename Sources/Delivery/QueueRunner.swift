@@ -2,6 +2,7 @@ import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import Spool
+import Transport
 
 /// Takes messages from the spool and delivers them through a transport with a pool of workers, recording
 /// every outcome back into the spool. Learns of new mail from the spool's hints and, as a safety net and
@@ -18,16 +19,20 @@ public final class QueueRunner: Service, Sendable {
         public var bounceReportingHost: String?
         /// How long messages with failed recipients stay in `failed/` for operators to inspect.
         public var failedRetention: Duration
+        /// Where the workers run: the event loop of the upstream connections (`UpstreamConfiguration.loop`),
+        /// so their socket waits resume them on the same thread; nil runs them on the global pool.
+        public var executor: EventLoop?
 
         public init(
             workers: Int, retry: RetryPolicy, scanInterval: Duration = .seconds(60), bounceReportingHost: String? = nil,
-            failedRetention: Duration = .seconds(7 * 86_400)
+            failedRetention: Duration = .seconds(7 * 86_400), executor: EventLoop? = nil
         ) {
             self.workers = workers
             self.retry = retry
             self.scanInterval = scanInterval
             self.bounceReportingHost = bounceReportingHost
             self.failedRetention = failedRetention
+            self.executor = executor
         }
     }
 
@@ -70,12 +75,12 @@ public final class QueueRunner: Service, Sendable {
     private func runUntilClosed() async {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { feeders in
-                feeders.addTask { await self.followHints() }
+                feeders.addTask(executorPreference: configuration.executor) { await self.followHints() }
                 feeders.addTask { await self.releaseAndScan() }
                 // Workers finish their current delivery and end once the index closes at shutdown.
                 await withDiscardingTaskGroup { workers in
                     for _ in 0..<max(configuration.workers, 1) {
-                        workers.addTask { await self.work() }
+                        workers.addTask(executorPreference: configuration.executor) { await self.work() }
                     }
                 }
                 feeders.cancelAll()
