@@ -8,7 +8,9 @@ struct AttemptHistoryTests {
     static func id(_ n: Int) -> QueueID { QueueID(String(repeating: "0", count: 9) + String(1000 + n))! }
 
     static func record(_ n: Int, status: String = "sent", at time: Double = 1) -> AttemptRecord {
-        AttemptRecord(id: id(n), relay: "scripted", finishedAt: time, recipients: [.init(address: "a@example.net", status: status, reply: "")])
+        AttemptRecord(
+            id: id(n), relay: "scripted", finishedAt: time,
+            recipients: [.init(address: "a@example.net", status: status, reply: "")])
     }
 
     @Test func theMostRecentRecordOfAMessageIsAnsweredAtOnce() async {

@@ -25,8 +25,10 @@ struct UpstreamStatusTests {
 
     @Test func aFailedConnectionMakesThePrimaryUnreachable() async throws {
         let port = try FakeUpstream.closedPort()
-        let transport = UpstreamTransport(configuration: UpstreamTransportTests.plain(port: port), logger: UpstreamTransportTests.logger)
-        #expect(await transport.status() == UpstreamStatus(endpoint: "127.0.0.1:\(port)", reachable: true, lastError: nil, lastErrorAt: nil))
+        let transport = UpstreamTransport(
+            configuration: UpstreamTransportTests.plain(port: port), logger: UpstreamTransportTests.logger)
+        let fresh = UpstreamStatus(endpoint: "127.0.0.1:\(port)", reachable: true, lastError: nil, lastErrorAt: nil)
+        #expect(await transport.status() == fresh, "nothing tried yet")
 
         let before = Date().timeIntervalSince1970
         _ = await transport.deliver(UpstreamTransportTests.message())
