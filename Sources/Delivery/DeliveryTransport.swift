@@ -46,4 +46,11 @@ public protocol DeliveryTransport: Sendable {
     var name: String { get }
     /// Attempts one delivery; returns an outcome for every recipient in `message.recipients`.
     func deliver(_ message: OutboundMessage) async -> DeliveryReport
+    /// The upstream's health for `relayctl stats`; nil when there is no upstream (the outbox).
+    func status() async -> UpstreamStatus?
+}
+
+extension DeliveryTransport {
+    /// No upstream to report on.
+    public func status() async -> UpstreamStatus? { nil }
 }

@@ -78,21 +78,27 @@ final class InodeRecycler: Sendable {
         if !kept { unlink(path) }
     }
 
-    /// Retires a finished file: renamed into the bin while it has room, unlinked otherwise.
-    func retire(_ path: String) throws(SpoolError) {
+    /// Retires a finished file: renamed into the bin while it has room, unlinked otherwise. Returns false
+    /// when there was no file at `path` (an operator's delete must tell "deleted" from "not there").
+    @discardableResult
+    func retire(_ path: String) throws(SpoolError) -> Bool {
         let target = bin.withLock { bin -> String? in bin.free.count < capacity ? nextPath(&bin) : nil }
         guard let target else {
-            if unlink(path) != 0, errno != ENOENT { throw SpoolError.fromErrno("unlink", path) }
-            return
+            if unlink(path) != 0 {
+                if errno == ENOENT { return false }
+                throw SpoolError.fromErrno("unlink", path)
+            }
+            return true
         }
         if Glibc.rename(path, target) != 0 {
-            if errno == ENOENT { return }
+            if errno == ENOENT { return false }
             throw SpoolError.fromErrno("rename", path)
         }
         // Free the delivered message's blocks at once (all but the first, see above): space comes back as the
         // queue drains, and delivered mail does not linger on disk.
         _ = truncate(target, 1)
         bin.withLock { $0.free.append(target) }
+        return true
     }
 
     private func freshName() -> String {
