@@ -76,8 +76,9 @@ extension QueueRunner {
     /// that attempt if it is still queued. Held messages stay held (`.unchanged`). One outcome per id, in
     /// order.
     public func flush(_ ids: [QueueID]) async -> [QueueOperationOutcome] {
+        await transport.endSuspension()
         // Concurrently, so one message whose attempt takes minutes does not hold up the others.
-        await withTaskGroup(of: (Int, QueueOperationOutcome).self) { group in
+        return await withTaskGroup(of: (Int, QueueOperationOutcome).self) { group in
             for (position, id) in ids.enumerated() {
                 group.addTask { (position, await self.retryNow(id)) }
             }
@@ -90,6 +91,7 @@ extension QueueRunner {
     /// Makes every waiting message ready now (held ones stay held) and returns how many.
     @discardableResult
     public func flushAll() async -> Int {
+        await transport.endSuspension()
         let count = await index.flush()
         logger.notice("queue flushed by operator", metadata: ["count": "\(count)"])
         return count

@@ -31,6 +31,12 @@ struct UpstreamHealth: Sendable {
         suspendedUntil = now + min(initial * (1 << doublings), maximum)
     }
 
+    /// Lets the next delivery try at once; the failure stays on record until a connection succeeds, and
+    /// another failure suspends again for the next doubled interval.
+    mutating func endSuspension() {
+        suspendedUntil = nil
+    }
+
     mutating func recordSuccess() {
         consecutiveFailures = 0
         suspendedUntil = nil

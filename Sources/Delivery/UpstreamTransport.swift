@@ -109,6 +109,10 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         return .failure(OpenFailure(relay: lastRelay, reason: reasons.joined(separator: "; then ")))
     }
 
+    public func endSuspension() async {
+        for endpoint in endpoints { endpoint.health.withLock { $0.endSuspension() } }
+    }
+
     /// The primary upstream's health: a fallback being used is not the primary being back.
     public func status() async -> UpstreamStatus? {
         let health = endpoints[0].health.withLock { $0 }
