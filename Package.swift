@@ -31,8 +31,10 @@ let package = Package(
         // The I/O edge: sockets, epoll, TLS.
         .target(name: "Transport", dependencies: ["COpenSSL", "CLinux"]),
         // The durable queue: the only hand-off between receiving and delivering.
+        // JSON read and written byte by byte, for the spool's and the control channel's hot paths.
+        .target(name: "FastJSON"),
         .target(name: "Spool", dependencies: [
-            "SMTPProtocol", "CLinux",
+            "SMTPProtocol", "CLinux", "FastJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Receiving and Delivery never import each other; the spool is their contract.
@@ -43,6 +45,12 @@ let package = Package(
         ]),
         .target(name: "Delivery", dependencies: [
             "SMTPProtocol", "Transport", "Spool",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // relayctl <-> relayd: JSON lines over a Unix socket, the server, the client, the read-only spool view.
+        .target(name: "Control", dependencies: [
+            "Spool", "Transport", "FastJSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -65,10 +73,12 @@ let package = Package(
         ]),
         .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "FastJSONTests", dependencies: ["FastJSON"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "RelayTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
         .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Spool", "Transport", "RelayTesting"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting"]),
     ],
     swiftLanguageModes: [.v6]

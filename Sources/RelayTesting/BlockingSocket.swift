@@ -40,6 +40,24 @@ public final class BlockingSocket: @unchecked Sendable {
         }
     }
 
+    /// Connects to the Unix stream socket at `path`.
+    public static func connect(unixPath path: String, timeout: Duration = .seconds(60)) async throws -> BlockingSocket {
+        try await onDedicatedThread {
+            let address = try UnixSocketAddress(path: path)
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+            guard result == 0 else {
+                let code = errno
+                Glibc.close(fd)
+                throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+            }
+            var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            return BlockingSocket(fd: fd)
+        }
+    }
+
     /// The client's own port, which the server should report as the peer's.
     public var localPort: UInt16 {
         var storage = sockaddr_storage()

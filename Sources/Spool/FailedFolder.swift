@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
 
 /// Reads and prunes `failed/`. Only names of the form `<queue id>.msg` and `<queue id>.state` are touched;
 /// anything else an operator puts there is left alone.
@@ -42,19 +41,15 @@ struct FailedFolder {
         let path = layout.failedMessagePath(id)
         let file = try POSIXFile.openForReading(path)
         defer { file.close() }
-        let size = try file.size()
-        let header = try MessageFileFormat.readHeader(file)
-        guard size == header.bodyOffset + header.bodySize else {
-            throw .corrupt(path: path, reason: "incomplete: \(size - header.bodyOffset) of \(header.bodySize) body bytes")
-        }
-        guard header.envelope.id == id else { throw .corrupt(path: path, reason: "envelope names \(header.envelope.id)") }
-        var state: DeliveryState?
-        if hasState, let stateFile = try? POSIXFile.openForReading(layout.failedStatePath(id)) {
-            defer { stateFile.close() }
-            if let bytes = try? stateFile.read() { state = try? JSONDecoder().decode(DeliveryState.self, from: Data(bytes)) }
-        }
-        let failedAt = (hasState ? modificationTime(layout.failedStatePath(id)) : nil) ?? modificationTime(path) ?? 0
-        return FailedMessage(envelope: header.envelope, state: state, size: header.bodySize, failedAt: failedAt)
+        let header = try MessageFileFormat.readCommittedHeader(file, id: id, acknowledged: true)
+        let state = hasState ? (try? DeliveryState.read(from: layout.failedStatePath(id))) : nil
+        return FailedMessage(envelope: header.envelope, state: state, size: header.bodySize, failedAt: retireTime(id, hasState: hasState))
+    }
+
+    /// When `id` was retired: the modification time of its state (written at the retire), else of its
+    /// message, else 0.
+    func retireTime(_ id: QueueID, hasState: Bool) -> Double {
+        (hasState ? modificationTime(layout.failedStatePath(id)) : nil) ?? modificationTime(layout.failedMessagePath(id)) ?? 0
     }
 
     /// Removes the messages retired before `cutoff`, message file first, and states left without a message

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
 
 /// Reads the queue directory: what recovery and the queue runner's periodic scan see.
 struct SpoolScanner {
@@ -40,22 +39,12 @@ struct SpoolScanner {
         let path = layout.messagePath(id)
         let file = try POSIXFile.openForReading(path)
         defer { file.close() }
-        let size = try file.size()
-        let header = try MessageFileFormat.readHeader(file)
-        guard size == header.bodyOffset + header.bodySize else {
-            throw .corrupt(path: path, reason: "incomplete: \(size - header.bodyOffset) of \(header.bodySize) body bytes (never acknowledged)")
-        }
-        guard header.envelope.id == id else { throw .corrupt(path: path, reason: "envelope names \(header.envelope.id)") }
+        let header = try MessageFileFormat.readCommittedHeader(file, id: id, acknowledged: false)
         var state = DeliveryState(recipients: header.envelope.recipients)
         if hasState {
             let statePath = layout.statePath(id)
             do throws(SpoolError) {
-                let stateFile = try POSIXFile.openForReading(statePath)
-                defer { stateFile.close() }
-                let bytes = try stateFile.read()
-                do { state = try JSONDecoder().decode(DeliveryState.self, from: Data(bytes)) } catch {
-                    throw SpoolError.corrupt(path: statePath, reason: "state does not decode: \(error)")
-                }
+                state = try DeliveryState.read(from: statePath)
             } catch .io(_, _, ENOENT) {
                 // Gone since the listing: the message was finished meanwhile (removed or retired; skip it,
                 // as for a vanished message), or `loadState` quarantined the state and reported it already.

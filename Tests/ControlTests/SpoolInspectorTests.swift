@@ -1,0 +1,105 @@
+import Control
+import Foundation
+import RelayTesting
+import Spool
+import Testing
+
+@Suite("SpoolInspector")
+struct SpoolInspectorTests {
+    static let io = BlockingIOPool(threads: 1)
+
+    static func inspector(_ temp: TemporarySpoolDirectory, now: Double = Date().timeIntervalSince1970) -> SpoolInspector {
+        SpoolInspector(root: temp.root, io: io, clock: { now })
+    }
+
+    static func list(_ handler: some ControlHandler, _ filter: QueueFilter = .all) async throws -> ([QueueEntry], QueueSummary) {
+        let collected = EntryCollector()
+        let summary = try await handler.queue(filter) { collected.append($0) }
+        return (collected.entries, summary)
+    }
+
+    @Test func listsTheSpoolWithStatesFilterAndActiveMarks() async throws {
+        try await withTemporarySpool { temp in
+            let fresh = try await temp.spool.commitMessage(sender: "", recipients: ["bob@example.net"])
+            let deferred = try await temp.spool.commitMessage(recipients: ["carol@example.com"])
+            var state = DeliveryState(recipients: ["carol@example.com"], nextAttemptAt: Date().timeIntervalSince1970 + 600)
+            state.attempts = 1
+            state.recipients[0] = .init(address: "carol@example.com", status: .deferred, reply: "451 4.3.0 busy", at: Date().timeIntervalSince1970)
+            try await temp.spool.writeState(state, for: deferred)
+            let held = try await temp.spool.commitMessage()
+            var heldState = DeliveryState(recipients: ["bob@example.net"])
+            heldState.held = true
+            try await temp.spool.writeState(heldState, for: held)
+            let failed = try await temp.spool.commitMessage()
+            var finalState = DeliveryState(recipients: ["bob@example.net"])
+            finalState.recipients[0].status = .failed
+            try await temp.spool.retireFailed(failed, state: finalState)
+            try Data("junk".utf8).write(to: URL(fileURLWithPath: temp.spool.layout.queue + "/0123456789ABC.msg"))
+
+            let inspector = Self.inspector(temp, now: Date().timeIntervalSince1970 + 100)
+            let (entries, summary) = try await Self.list(inspector)
+            #expect(entries.map(\.id) == [fresh, deferred, held, failed])
+            #expect(entries.map(\.state) == [.queued, .deferred, .held, .failed])
+            #expect(entries[1].lastReply == "451 4.3.0 busy")
+            #expect(summary.counts == QueueStateCounts(queued: 1, deferred: 1, held: 1, failed: 1))
+            #expect(summary.unreadable.count == 1 && summary.unreadable[0].contains("0123456789ABC.msg"))
+            #expect(summary.bytes == entries.reduce(0) { $0 + $1.size })
+            #expect((100...110).contains(summary.oldestAgeSeconds ?? 0))
+
+            let (onlyHeld, heldSummary) = try await Self.list(inspector, QueueFilter(states: [.held, .deferred], to: "carol"))
+            #expect(onlyHeld.map(\.id) == [deferred])
+            #expect(heldSummary.messages == 1)
+
+            let marked = EntryCollector()
+            _ = try await inspector.queue(.all, active: [deferred]) { marked.append($0) }
+            #expect(marked.entries.map(\.state) == [.queued, .active, .held, .failed])
+        }
+    }
+
+    @Test func showGivesTheHeadersAndShowRawTheBytes() async throws {
+        try await withTemporarySpool { temp in
+            let body = Array("Subject: hello\r\nFrom: a@example.org\r\n\r\nsecret body\r\n".utf8)
+            let id = try await temp.spool.commitMessage(body: body)
+            let inspector = Self.inspector(temp)
+            let detail = try await inspector.show(id)
+            #expect(detail.entry.id == id)
+            #expect(detail.headers == "Subject: hello\r\nFrom: a@example.org\r\n")
+            #expect(!detail.headersTruncated)
+            #expect(try await inspector.show(id, active: true).entry.state == .active)
+            #expect(try await inspector.showRaw(id) == RawMessage(id: id, bytes: body))
+
+            let missing = QueueID("0123456789ABC")!
+            await #expect(throws: ControlError.notFound(missing)) { try await inspector.show(missing) }
+            await #expect(throws: ControlError.notFound(missing)) { try await inspector.showRaw(missing) }
+        }
+    }
+
+    @Test func statsCountTheSpoolAndLeaveTheDaemonsPartsOut() async throws {
+        try await withTemporarySpool { temp in
+            try await temp.spool.commitMessage(body: SpoolFixtures.message(size: 2_000))
+            try await temp.spool.commitMessage(body: SpoolFixtures.message(size: 3_000))
+            let stats = try await Self.inspector(temp).stats()
+            #expect(stats.queue.counts.queued == 2)
+            #expect(stats.queue.bytes == 5_000)
+            #expect(stats.lastHour == nil && stats.upstreams == nil)
+        }
+    }
+
+    @Test func changesNeedTheDaemon() async throws {
+        try await withTemporarySpool { temp in
+            let id = try await temp.spool.commitMessage()
+            let inspector = Self.inspector(temp)
+            let error = await #expect(throws: ControlError.self) { try await inspector.hold([id]) }
+            #expect(error?.code == .unavailable)
+            #expect(error?.message == "hold needs relayd, which is not running; start it and try again")
+            await #expect(throws: ControlError.self) { try await inspector.delete(state: .failed) }
+            await #expect(throws: ControlError.self) { try await inspector.awaitOutcome(id, timeout: .seconds(1)) }
+        }
+    }
+}
+
+/// Collects listed entries from a handler's `emit`.
+final class EntryCollector: @unchecked Sendable {
+    private(set) var entries: [QueueEntry] = []
+    func append(_ entry: QueueEntry) { entries.append(entry) }
+}
