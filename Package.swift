@@ -62,7 +62,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "relayd", dependencies: [
-            "RelayConfiguration", "Receiving", "Delivery", "Spool", "Transport", "SMTPProtocol", "CLinux",
+            "RelayConfiguration", "Receiving", "Delivery", "Control", "Spool", "Transport", "SMTPProtocol", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

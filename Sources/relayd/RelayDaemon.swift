@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Control
 import Delivery
 import Logging
 import Receiving
@@ -92,11 +93,23 @@ struct RelayDaemon {
             logger: logger)
         await runner.enqueue(report.messages)
 
+        let control: ControlServer
+        do {
+            control = try ControlServer(
+                path: settings.listen.control,
+                handler: DaemonControlHandler(
+                    inspector: SpoolInspector(root: settings.spool.path, io: BlockingIOPool(threads: 1)),
+                    runner: runner),
+                logger: logger)
+        } catch {
+            throw StartupError(description: "control socket \(settings.listen.control): \(error)")
+        }
+
         // Services stop in reverse order: the listener first, then deliveries in flight finish.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: IdleMemoryTrimmer(server: server))]
                 + (upstreamService.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                + [.init(service: runner), .init(service: server)],
+                + [.init(service: runner), .init(service: server), .init(service: control)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("relayd started", metadata: [
