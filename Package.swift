@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "FastJSONTests", dependencies: ["FastJSON"]),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool", "RelayTesting"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "FastJSON", "RelayTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
         .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
