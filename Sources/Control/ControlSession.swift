@@ -130,6 +130,11 @@ final class ControlSession {
     private func flush() async throws {
         guard !output.bytes.isEmpty else { return }
         try await connection.write(output.bytes, deadline: .now + idleTimeout)
-        output.reset()
+        // A `show_raw` line can be megabytes: do not keep that much for the rest of the connection.
+        if output.bytes.count > 4 * ControlSession.writeChunk {
+            output = JSONWriter(capacity: ControlSession.writeChunk + 4096)
+        } else {
+            output.reset()
+        }
     }
 }

@@ -8,8 +8,8 @@ import Spool
 /// it is delivering, shown as `active`), so both modes share one code path.
 ///
 /// Disk reads and the building of entries run on `io`'s threads, never on the caller's: relayd calls this
-/// from its control sessions, and a listing of a hundred thousand messages is a few hundred milliseconds of
-/// work that must not hold up the event loop or the cooperative pool.
+/// from its control sessions, and a listing of a hundred thousand messages is most of a second of work that
+/// must not hold up the event loop or the cooperative pool. A listing is read in chunks, so it streams.
 public struct SpoolInspector: Sendable {
     public let reader: SpoolReader
     private let io: BlockingIOPool
@@ -22,25 +22,50 @@ public struct SpoolInspector: Sendable {
         self.clock = clock
     }
 
+    /// Messages are read this many at a time: the first lines go out at once, memory stays bounded,
+    /// and reading the next chunk overlaps with sending the last.
+    static let chunkSize = 4096
+
     /// Streams the messages `filter` matches, in arrival order, through `emit`; `active` are the ids relayd
     /// is delivering right now.
     public func queue(
         _ filter: QueueFilter, active: Set<QueueID> = [], emit: (QueueEntry) async throws -> Void
     ) async throws -> QueueSummary {
         let reader = self.reader
-        let now = clock()
-        let (entries, unreadable) = try await io.run { () throws(SpoolError) in
-            let (entries, unreadable) = try reader.entries()
-            let listed = entries.lazy.map { QueueEntry($0, now: now, active: active.contains($0.id)) }.filter(filter.matches)
-            return (Array(listed), unreadable.map { "\($0)" })
-        }
+        let listing = try await io.run { () throws(SpoolError) in try reader.list() }
         var summary = QueueSummary()
-        summary.unreadable = unreadable
-        for entry in entries {
-            summary.add(entry)
-            try await emit(entry)
+        summary.unreadable = listing.unreadable.map { "\($0)" }
+        let chunks = listing.chunks(of: Self.chunkSize)
+        let now = clock()
+        var next = chunks.first.map { read($0, of: listing, filter: filter, active: active, now: now) }
+        defer { next?.cancel() }
+        var index = 0
+        while let pending = next {
+            let (entries, unreadable) = try await pending.value
+            index += 1
+            next = index < chunks.count ? read(chunks[index], of: listing, filter: filter, active: active, now: now) : nil
+            summary.unreadable += unreadable
+            for entry in entries {
+                summary.add(entry)
+                try await emit(entry)
+            }
         }
         return summary
+    }
+
+    /// Starts reading one chunk of the listing on a disk thread, turned into the entries `filter` keeps.
+    private func read(
+        _ range: Range<Int>, of listing: SpoolListing, filter: QueueFilter, active: Set<QueueID>, now: Double
+    ) -> Task<([QueueEntry], [String]), any Error> {
+        let reader = self.reader
+        let io = self.io
+        return Task {
+            try await io.run { () throws(SpoolError) in
+                let (entries, unreadable) = try reader.read(listing, range)
+                let listed = entries.lazy.map { QueueEntry($0, now: now, active: active.contains($0.id)) }.filter(filter.matches)
+                return (Array(listed), unreadable.map { "\($0)" })
+            }
+        }
     }
 
     /// The message's envelope, state and header section.

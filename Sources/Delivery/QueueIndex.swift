@@ -62,14 +62,14 @@ actor QueueIndex {
     /// Makes every waiting message (or only `ids`) ready now, and returns how many: `relayctl flush`.
     /// Held messages are not in the index, so a flush never reaches them.
     @discardableResult
-    func flush(_ ids: Set<QueueID>? = nil) -> Int {
-        var count = 0
+    func flush(_ ids: Set<QueueID>? = nil) -> [QueueID] {
+        var flushed: [QueueID] = []
         for id in waiting.keys where ids?.contains(id) ?? true {
             waiting[id] = nil
             makeReady(id)
-            count += 1
+            flushed.append(id)
         }
-        return count
+        return flushed
     }
 
     /// The next message to deliver; nil once the index is closed for shutdown.

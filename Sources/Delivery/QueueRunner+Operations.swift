@@ -88,13 +88,13 @@ extension QueueRunner {
         }
     }
 
-    /// Makes every waiting message ready now (held ones stay held) and returns how many.
+    /// Makes every waiting message ready now (held ones stay held) and returns them.
     @discardableResult
-    public func flushAll() async -> Int {
+    public func flushAll() async -> [QueueID] {
         await transport.endSuspension()
-        let count = await index.flush()
-        logger.notice("queue flushed by operator", metadata: ["count": "\(count)"])
-        return count
+        let flushed = await index.flush()
+        logger.notice("queue flushed by operator", metadata: ["count": "\(flushed.count)"])
+        return flushed
     }
 
     /// The messages being delivered right now.

@@ -181,6 +181,9 @@ public final class QueueRunner: Service, Sendable {
             }
         }
 
+        state.record(DeliveryState.Attempt(
+            at: now, relay: report.relay, recipients: state.recipients.filter { outstanding.contains($0.address) }))
+
         let outcomes = Self.attemptOutcomes(state, outstanding: outstanding)
         logAttempt(outcomes, relay: report.relay, attempts: state.attempts, receivedAt: envelope.receivedAt, now: now,
                    attemptTime: started.duration(to: .now), logger: logger)

@@ -28,7 +28,9 @@ public enum JSONValue: Sendable, Equatable {
     /// The member `key` of an object (the first, should it repeat); nil when absent or not an object.
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        for member in members where member.key == key { return member.value }
+        // Comparing lengths first spares most full string comparisons: keys mostly differ in length.
+        let length = key.utf8.count
+        for member in members where member.key.utf8.count == length && member.key == key { return member.value }
         return nil
     }
 

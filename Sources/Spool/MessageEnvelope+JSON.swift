@@ -2,9 +2,13 @@ import FastJSON
 import FoundationEssentials
 
 extension MessageEnvelope {
-    static let memberNames: Set<String> = [
-        "id", "sender", "recipients", "receivedAt", "clientAddress", "clientName", "eightBitMIME", "smtputf8",
-    ]
+    /// Whether `name` is a member this version writes (a switch, not a set: no hashing per member).
+    static func isMemberName(_ name: String) -> Bool {
+        switch name {
+        case "id", "sender", "recipients", "receivedAt", "clientAddress", "clientName", "eightBitMIME", "smtputf8": true
+        default: false
+        }
+    }
 
     /// Decodes the envelope line of a queue file. A listing reads a hundred thousand of these, so the
     /// common case goes through `JSONParser` (a fraction of JSONDecoder's cost); a line this does not
@@ -20,7 +24,7 @@ extension MessageEnvelope {
     /// The envelope `value` describes, when it has exactly the members this version writes.
     init(exactly value: JSONValue) throws(JSONError) {
         let members = try value.members()
-        guard members.count == Self.memberNames.count, members.allSatisfy({ Self.memberNames.contains($0.key) }) else {
+        guard members.count == 8, members.allSatisfy({ Self.isMemberName($0.key) }) else {
             throw JSONError("not this version's envelope members")
         }
         guard let id = QueueID(try value.string("id")) else { throw JSONError("\"id\" is not a queue id") }

@@ -51,12 +51,15 @@ extension MessageFileFormat {
     /// Reads and parses a queue file's header, reading further while the envelope line has not ended
     /// (a thousand recipients make an envelope of tens of kilobytes). The first read is small because a
     /// listing reads a hundred thousand headers, nearly all of a few hundred bytes.
-    static func readHeader(_ file: POSIXFile) throws(SpoolError) -> (envelope: MessageEnvelope, bodyOffset: Int, bodySize: Int) {
+    /// `fileSize` comes with it when the reads took the whole file (a short read ends at end of file), so
+    /// a small message costs no `fstat`.
+    static func readHeader(_ file: POSIXFile) throws(SpoolError) -> (envelope: MessageEnvelope, bodyOffset: Int, bodySize: Int, fileSize: Int?) {
         var limit = 4 * 1024
         while true {
             let head = try file.read(at: 0, limit: limit)
             if head.count < limit || head.dropFirst(preambleLength).contains(10) || limit >= 64 * 1024 * 1024 {
-                return try parseHeader(head, path: file.path)
+                let header = try parseHeader(head, path: file.path)
+                return (header.envelope, header.bodyOffset, header.bodySize, head.count < limit ? head.count : nil)
             }
             limit *= 4
         }
@@ -70,13 +73,14 @@ extension MessageFileFormat {
     static func readCommittedHeader(
         _ file: POSIXFile, id: QueueID, acknowledged: Bool
     ) throws(SpoolError) -> (envelope: MessageEnvelope, bodyOffset: Int, bodySize: Int) {
-        let size = try file.size()
         let header = try readHeader(file)
+        var size = header.fileSize ?? -1
+        if size < 0 { size = try file.size() }
         guard size == header.bodyOffset + header.bodySize else {
             let note = acknowledged ? "" : " (never acknowledged)"
             throw .corrupt(path: file.path, reason: "incomplete: \(size - header.bodyOffset) of \(header.bodySize) body bytes\(note)")
         }
         guard header.envelope.id == id else { throw .corrupt(path: file.path, reason: "envelope names \(header.envelope.id)") }
-        return header
+        return (header.envelope, header.bodyOffset, header.bodySize)
     }
 }

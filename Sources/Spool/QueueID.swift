@@ -14,8 +14,26 @@ public struct QueueID: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     /// Accepts exactly 13 characters from the alphabet; anything else (like a path) is not a queue id.
     public init?(_ text: some StringProtocol) {
-        guard text.utf8.count == 13, text.utf8.allSatisfy({ QueueID.alphabet.contains($0) }) else { return nil }
+        guard text.utf8.count == 13, text.utf8.allSatisfy(QueueID.isInAlphabet) else { return nil }
         rawValue = String(text)
+    }
+
+    /// The same for a String, without the generic path: other modules call this for every id they read
+    /// (a listing of a hundred thousand), and a generic from another module runs unspecialized.
+    public init?(_ text: String) {
+        guard text.utf8.count == 13, text.utf8.allSatisfy(QueueID.isInAlphabet) else { return nil }
+        rawValue = text
+    }
+
+    /// Whether `byte` is one of `alphabet`'s characters (a switch: a listing checks a million of them).
+    static func isInAlphabet(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "H"), UInt8(ascii: "J"), UInt8(ascii: "K"),
+             UInt8(ascii: "M"), UInt8(ascii: "N"), UInt8(ascii: "P")...UInt8(ascii: "T"), UInt8(ascii: "V")...UInt8(ascii: "Z"):
+            true
+        default:
+            false
+        }
     }
 
     init(milliseconds: UInt64, sequence: UInt16) {

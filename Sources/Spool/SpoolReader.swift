@@ -14,7 +14,7 @@ import Synchronization
 public struct SpoolReader: Sendable {
     public let layout: SpoolLayout
 
-    /// Files are read in this many slices, spread over the machine's cores.
+    /// A read is cut into this many slices (of at least 256 files), spread over the machine's cores.
     private static let slices = 16
 
     public init(root: String) {
@@ -22,31 +22,51 @@ public struct SpoolReader: Sendable {
     }
 
     /// Every committed message in `queue/` (and in `failed/` unless `includeFailed` is false), ordered by
-    /// id (arrival), with the entries that could not be read. Only each file's header and the `.state` files
-    /// that exist are read, spread over the machine's cores: a hundred thousand messages list in a fraction
-    /// of a second. Throws only when `queue/` itself cannot be listed.
+    /// id (arrival), with the entries that could not be read: `list` and `read` in one go. Throws only when
+    /// `queue/` itself cannot be read.
     public func entries(includeFailed: Bool = true) throws(SpoolError) -> (entries: [SpoolEntry], unreadable: [SpoolError]) {
+        let listing = try list(includeFailed: includeFailed)
+        let (entries, unreadable) = try read(listing, 0..<listing.count)
+        return (entries, listing.unreadable + unreadable)
+    }
+
+    /// The messages in `queue/` (and `failed/`), ordered by id, from the directory listings alone; `read`
+    /// then reads them, a range at a time if the caller wants to stream. Throws only when `queue/` itself
+    /// cannot be listed.
+    public func list(includeFailed: Bool = true) throws(SpoolError) -> SpoolListing {
         let queued = try listing(of: layout.queue, location: .queue)
-        var unreadable = queued.badNames
         var failed = Listing()
         if includeFailed {
             do throws(SpoolError) { failed = try listing(of: layout.failed, location: .failed) } catch .io(_, _, ENOENT) {
                 // A spool from before failed/ existed: nothing kept.
             }
         }
-        let candidates = (queued.candidates + failed.candidates).sorted { $0.id.rawValue.utf8.lexicographicallyPrecedes($1.id.rawValue.utf8) }
-        let context = LoadContext(reader: self, failedIDs: includeFailed ? failed.ids : nil)
+        return SpoolListing(
+            candidates: Self.merge(queued.candidates, failed.candidates), unreadable: queued.badNames,
+            failedIDs: includeFailed ? Set(failed.candidates.map(\.id)) : nil)
+    }
+
+    /// Reads the listed messages in `range` (of `listing`'s positions): each file's header and the `.state`
+    /// files that exist, spread over the machine's cores. Returns them in order with the entries that could
+    /// not be read; messages gone since the listing are left out. Use `SpoolListing.chunks` for ranges, so a
+    /// message listed in both folders (retired meanwhile) is not split across two reads.
+    public func read(_ listing: SpoolListing, _ range: Range<Int>) throws(SpoolError) -> (entries: [SpoolEntry], unreadable: [SpoolError]) {
+        let candidates = listing.candidates[range]
+        let folders = try Folders(layout)
+        defer { folders.close() }
+        let context = LoadContext(reader: self, folders: folders, failedIDs: listing.failedIDs)
 
         let sliceLength = max(256, (candidates.count + Self.slices - 1) / Self.slices)
         let sliceCount = (candidates.count + sliceLength - 1) / sliceLength
         let results = Mutex([[LoadOutcome]](repeating: [], count: sliceCount))
         DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
-            let range = slice * sliceLength..<min(candidates.count, (slice + 1) * sliceLength)
-            let outcomes = candidates[range].map { context.load($0) }
+            let start = candidates.startIndex + slice * sliceLength
+            let outcomes = candidates[start..<min(candidates.endIndex, start + sliceLength)].map { context.load($0) }
             results.withLock { $0[slice] = outcomes }
         }
 
         var entries: [SpoolEntry] = []
+        var unreadable: [SpoolError] = []
         entries.reserveCapacity(candidates.count)
         for outcome in results.withLock({ $0 }).joined() {
             switch outcome {
@@ -77,7 +97,9 @@ public struct SpoolReader: Sendable {
     /// The message `id` and its bytes as queued (the body as accepted, at most `limit` of them when given),
     /// from `queue/` or `failed/`; `.notFound` when it is in neither.
     public func message(_ id: QueueID, limit: Int? = nil) throws(SpoolError) -> (entry: SpoolEntry, bytes: [UInt8]) {
-        let context = LoadContext(reader: self, failedIDs: nil)
+        let folders = try Folders(layout)
+        defer { folders.close() }
+        let context = LoadContext(reader: self, folders: folders, failedIDs: nil)
         for location in [SpoolEntry.Location.queue, .failed] {
             let hasState = access(statePath(id, location), F_OK) == 0
             var bytes: [UInt8] = []
@@ -96,20 +118,16 @@ public struct SpoolReader: Sendable {
 
     // MARK: - Listing
 
-    fileprivate struct Candidate {
-        var id: QueueID
-        var location: SpoolEntry.Location
-        var hasState: Bool
-    }
+    typealias Candidate = SpoolListing.Candidate
 
     private struct Listing {
+        /// Ordered by id.
         var candidates: [Candidate] = []
-        var ids: Set<QueueID> = []
         var badNames: [SpoolError] = []
     }
 
-    /// The messages in one folder, and which have a `.state`. In `queue/` a `.msg` whose name is not a queue
-    /// id is reported (the daemon would quarantine it); `failed/` may hold an operator's own files.
+    /// The messages in one folder, ordered by id, and which have a `.state`. In `queue/` a `.msg` whose name is
+    /// not a queue id is reported (the daemon would quarantine it); `failed/` may hold an operator's own files.
     private func listing(of directory: String, location: SpoolEntry.Location) throws(SpoolError) -> Listing {
         var messages: [QueueID] = []
         var states = Set<QueueID>()
@@ -125,17 +143,60 @@ public struct SpoolReader: Sendable {
                 states.insert(id)
             }
         }
+        // Ids are small ASCII strings, which String's < compares directly: far cheaper than a generic
+        // comparison of their bytes, measured on a listing of a hundred thousand.
+        messages.sort { $0.rawValue < $1.rawValue }
         listing.candidates = messages.map { Candidate(id: $0, location: location, hasState: states.contains($0)) }
-        listing.ids = Set(messages)
         return listing
     }
 
-    fileprivate func messagePath(_ id: QueueID, _ location: SpoolEntry.Location) -> String {
+    /// Two id-ordered lists as one (the second is usually short: `failed/`).
+    private static func merge(_ a: [Candidate], _ b: [Candidate]) -> [Candidate] {
+        guard !b.isEmpty else { return a }
+        var merged: [Candidate] = []
+        merged.reserveCapacity(a.count + b.count)
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].id.rawValue <= b[j].id.rawValue) {
+                merged.append(a[i])
+                i += 1
+            } else {
+                merged.append(b[j])
+                j += 1
+            }
+        }
+        return merged
+    }
+
+    func messagePath(_ id: QueueID, _ location: SpoolEntry.Location) -> String {
         location == .queue ? layout.messagePath(id) : layout.failedMessagePath(id)
     }
 
-    fileprivate func statePath(_ id: QueueID, _ location: SpoolEntry.Location) -> String {
+    func statePath(_ id: QueueID, _ location: SpoolEntry.Location) -> String {
         location == .queue ? layout.statePath(id) : layout.failedStatePath(id)
+    }
+}
+
+/// The two folders opened once per listing, so each message is opened relative to its folder (`openat`)
+/// rather than by walking its whole path again.
+private struct Folders: Sendable {
+    let queue: Int32
+    let failed: Int32
+
+    init(_ layout: SpoolLayout) throws(SpoolError) {
+        queue = open(layout.queue, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard queue >= 0 else { throw .fromErrno("open", layout.queue) }
+        failed = open(layout.failed, O_RDONLY | O_DIRECTORY | O_CLOEXEC)  // -1 when absent: nothing is there
+    }
+
+    func descriptor(_ location: SpoolEntry.Location) -> Int32 {
+        location == .queue ? queue : failed
+    }
+
+    func close() {
+        _ = Glibc.close(queue)
+        if failed >= 0 { _ = Glibc.close(failed) }
     }
 }
 
@@ -151,6 +212,7 @@ private enum LoadOutcome {
 /// Reads single messages for `SpoolReader`; shared read-only by the threads of one listing.
 private struct LoadContext: Sendable {
     let reader: SpoolReader
+    let folders: Folders
     /// The ids listed in `failed/`, when failed messages are wanted: a message that leaves `queue/` during
     /// the listing is read from `failed/` unless it is listed there already.
     let failedIDs: Set<QueueID>?
@@ -167,7 +229,8 @@ private struct LoadContext: Sendable {
         _ candidate: SpoolReader.Candidate, readMore: (POSIXFile, Header) throws(SpoolError) -> Void
     ) -> LoadOutcome {
         let path = reader.messagePath(candidate.id, candidate.location)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let directory = folders.descriptor(candidate.location)
+        let fd = directory >= 0 ? openat(directory, "\(candidate.id).msg", O_RDONLY | O_CLOEXEC) : open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return vanished(candidate, readMore: readMore) }
             return .unreadable(.fromErrno("open", path))

@@ -62,7 +62,7 @@ struct QueueOperationsTests {
         #expect(await deletion.value == .done)
         #expect(harness.temp.names(in: .queue) == [], "message and state are gone")
         #expect(try await harness.spool.loadState(id) == nil)
-        #expect(await harness.runner.flushAll() == 0, "nothing is left to retry")
+        #expect(await harness.runner.flushAll().isEmpty, "nothing is left to retry")
         try await Task.sleep(for: .milliseconds(300))
         #expect(harness.transport.callCount == 1, "never retried")
         #expect(await harness.runner.delete(id) == .notFound)
@@ -100,7 +100,7 @@ struct QueueOperationsTests {
         let state = try await harness.spool.state(of: id)
         #expect(state.held)
         #expect(state.attempts == 1, "the attempt's outcome was kept")
-        #expect(await harness.runner.flushAll() == 0)
+        #expect(await harness.runner.flushAll().isEmpty)
     }
 
     // MARK: hold and release
@@ -118,7 +118,7 @@ struct QueueOperationsTests {
         #expect(await harness.runner.hold(id) == .done)
         #expect(try await harness.spool.loadState(id)?.held == true, "the hold is recorded in the state file")
         #expect(await harness.runner.hold(id) == .unchanged("already held"))
-        #expect(await harness.runner.flushAll() == 0, "a held message is not waiting")
+        #expect(await harness.runner.flushAll().isEmpty, "a held message is not waiting")
         #expect(await harness.runner.flush([id]) == [.unchanged("held: release it first")])
         try await Task.sleep(for: .milliseconds(300))
         #expect(transport.callCount == 1, "the transport never saw it while held")
