@@ -221,9 +221,10 @@ def test_stats_counts_and_upstream_health(down_relay):
     assert re.search(r"deferred\s*:?\s*2\b", out), out
     assert re.search(r"unreachable|not reachable|down", out, re.I), out
     data = json.loads(ok(relayctl(relay, "stats", "--json")))
-    assert data["counts"]["deferred"] == 2
+    assert data["queue"]["counts"]["deferred"] == 2 and data["queue"]["messages"] == 2
     assert data["last_hour"]["deferred"] >= 2
-    assert data["upstream"]["reachable"] is False and data["upstream"]["last_error"]
+    upstream = data["upstreams"][0]
+    assert upstream["reachable"] is False and upstream["last_error"] and upstream["last_error_at"].endswith("Z")
 
 
 # -- daemon down, discovery, socket -------------------------------------------------------------------
