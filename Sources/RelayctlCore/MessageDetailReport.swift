@@ -13,6 +13,10 @@ import Control
 ///     Recipients:
 ///       bob@example.org    deferred   421 4.7.0 Try again later (2024-05-01T12:03:04Z)
 ///       carol@example.net  delivered  250 2.0.0 Ok (2024-05-01T10:00:01Z)
+///     History:
+///       2024-05-01T10:00:01Z via smtp-relay.brevo.com[1.2.3.4]:587
+///         bob@example.org    deferred   421 4.7.0 Try again later
+///         carol@example.net  delivered  250 2.0.0 Ok
 ///     Headers:
 ///     Received: from …
 public enum MessageDetailReport {
@@ -40,6 +44,15 @@ public enum MessageDetailReport {
         // The attempt's own error (a refused connection, say) is in no recipient's reply.
         if let last = entry.lastReply, !entry.recipients.contains(where: { $0.reply == last }) {
             lines.append(field("Last error", last))
+        }
+        if !detail.history.isEmpty {
+            let shown = detail.history.count < entry.attempts ? " (the latest \(detail.history.count) of \(entry.attempts))" : ""
+            lines.append("History:" + shown)
+            for attempt in detail.history {
+                lines.append("  \(UTCTimestamp.format(attempt.at)) via \(attempt.relay)")
+                lines += recipientLines(attempt.recipients.map { QueueEntry.Recipient(address: $0.address, status: $0.status, reply: $0.reply) })
+                    .map { "  " + $0 }
+            }
         }
         lines.append("Headers:")
         lines += headerLines(detail.headers)

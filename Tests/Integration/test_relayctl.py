@@ -139,6 +139,7 @@ def test_show_prints_envelope_recipients_and_headers_and_raw_prints_the_message(
     out = ok(relayctl(relay, "show", qid))
     assert qid in out and "notifications@mast.town" in out and "bob@example.org" in out
     assert "deferred" in out
+    assert re.search(r"^History:", out, re.M), f"the attempt history is shown: {out}"
     assert "Subject: Weekly digest" in out, "headers are shown"
     assert "SECRET-BODY-LINE" not in out, "the body is not"
 

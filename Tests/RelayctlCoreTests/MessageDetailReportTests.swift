@@ -32,6 +32,34 @@ struct MessageDetailReportTests {
         ])
     }
 
+    @Test func theAttemptHistoryComesBeforeTheHeaders() {
+        let entry = QueueEntryFixtures.entry(recipients: [
+            .init(address: "bob@example.org", status: .deferred, reply: "421 4.7.0 Try again later", at: 1_714_567_984),
+        ])
+        let history = [
+            MessageDetail.Attempt(at: 1_714_560_000, relay: "up.example[192.0.2.1]:587", recipients: [
+                .init(address: "bob@example.org", status: .deferred, reply: "451 4.3.0 Busy"),
+            ]),
+            MessageDetail.Attempt(at: 1_714_567_984, relay: "up.example[192.0.2.1]:587", recipients: [
+                .init(address: "bob@example.org", status: .deferred, reply: "421 4.7.0 Try again later"),
+            ]),
+        ]
+        let detail = MessageDetail(
+            entry: entry, eightBitMIME: false, smtputf8: false, headers: "Subject: x\r\n\r\n", headersTruncated: false,
+            history: history)
+        let lines = MessageDetailReport.lines(detail, now: QueueEntryFixtures.now)
+        let start = try! #require(lines.firstIndex { $0.hasPrefix("History:") })
+        #expect(Array(lines[start...]) == [
+            "History: (the latest 2 of 5)",
+            "  2024-05-01T10:40:00Z via up.example[192.0.2.1]:587",
+            "    bob@example.org  deferred   451 4.3.0 Busy",
+            "  2024-05-01T12:53:04Z via up.example[192.0.2.1]:587",
+            "    bob@example.org  deferred   421 4.7.0 Try again later",
+            "Headers:",
+            "Subject: x",
+        ])
+    }
+
     @Test func aFailedMessageWithAConnectionErrorAndCutHeaders() {
         let entry = QueueEntryFixtures.entry(
             state: .failed, nextAttempt: nil, failedAt: 1_714_568_000, sender: "",
