@@ -68,9 +68,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // relayctl's output formats, argument values and test-message client, apart from its commands to be unit-tested.
-        .target(name: "RelayctlCore", dependencies: ["Control", "Spool", "RelayConfiguration"]),
+        .target(name: "RelayctlCore", dependencies: ["Control", "Spool", "RelayConfiguration", "SMTPProtocol"]),
         .executableTarget(name: "relayctl", dependencies: [
-            "RelayctlCore", "Control", "RelayConfiguration", "Spool",
+            "RelayctlCore", "Control", "RelayConfiguration", "Spool", "SMTPProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
         .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Spool", "Transport", "RelayTesting"]),
-        .testTarget(name: "RelayctlCoreTests", dependencies: ["RelayctlCore", "Control", "Spool", "RelayTesting"]),
+        .testTarget(name: "RelayctlCoreTests", dependencies: ["RelayctlCore", "Control", "Spool", "SMTPProtocol", "RelayTesting"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting"]),
     ],
     swiftLanguageModes: [.v6]

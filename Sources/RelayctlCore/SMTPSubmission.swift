@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SMTPProtocol
 
 /// Just enough SMTP client to hand one message to relayd's own listener, for `relayctl send-test`: a
 /// blocking socket (a CLI has nothing else to do meanwhile), one command at a time, every wait bounded by
@@ -9,7 +10,7 @@ public final class SMTPSubmission {
     /// `host:port` as connected to, for messages.
     public let address: String
     private var fd: Int32
-    private var reader = SMTPReplyReader()
+    private var reader = SMTPReplyParser()
 
     /// Connects and reads the greeting. `host` may be a name or a numeric address.
     public init(host: String, port: UInt16, timeout: Duration) throws(SMTPSubmissionError) {
@@ -87,7 +88,11 @@ public final class SMTPSubmission {
     private func readReply() throws(SMTPSubmissionError) -> SMTPReply {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            if let reply = try reader.next() { return reply }
+            do throws(SMTPReplyParser.Failure) {
+                if let reply = try reader.next() { return reply }
+            } catch {
+                throw .malformedReply(error.description)
+            }
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -95,7 +100,7 @@ public final class SMTPSubmission {
                 throw .system(operation: "recv", address: address, errno: errno)
             }
             if n == 0 { throw .closed(address: address) }
-            reader.append(chunk[0..<n])
+            reader.append(Array(chunk[0..<n]))
         }
     }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SMTPProtocol
 
 /// Why `SMTPSubmission` could not hand its message over, worded for the operator.
 public enum SMTPSubmissionError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -10,7 +11,7 @@ public enum SMTPSubmissionError: Error, Sendable, Equatable, CustomStringConvert
     case system(operation: String, address: String, errno: Int32)
     /// The server closed the connection before it answered.
     case closed(address: String)
-    /// A line that is not an SMTP reply line.
+    /// What the server sent is not an SMTP reply (the parser's reason).
     case malformedReply(String)
     /// The server answered `command` with an error (or, for the greeting, `command` is empty).
     case refused(command: String, reply: SMTPReply)

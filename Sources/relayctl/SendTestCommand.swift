@@ -3,6 +3,7 @@ import Control
 import Foundation
 import RelayConfiguration
 import RelayctlCore
+import SMTPProtocol
 import Spool
 
 /// `relayctl send-test --to ADDR`: send a test message through relayd's own SMTP listener and wait for

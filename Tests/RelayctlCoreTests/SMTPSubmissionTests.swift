@@ -1,5 +1,6 @@
 import RelayTesting
 import RelayctlCore
+import SMTPProtocol
 import Testing
 
 @Suite("SMTPSubmission")
@@ -34,7 +35,7 @@ struct SMTPSubmissionTests {
                 _ = try submission.submit(ehlo: "x", from: "a@example.com", to: "nobody@example.org", message: Self.message)
             }
         }
-        #expect(error == .refused(command: "RCPT TO:<nobody@example.org>", reply: SMTPReply(code: 550, lines: ["5.1.1 No such user"])))
+        #expect(error == .refused(command: "RCPT TO:<nobody@example.org>", reply: SMTPReply(550, EnhancedStatusCode(5, 1, 1), "No such user")))
     }
 
     @Test func nothingListeningIsUnreachable() async throws {
