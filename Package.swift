@@ -78,7 +78,11 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
         .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Spool", "Transport", "RelayTesting"]),
+        .testTarget(name: "ControlTests", dependencies: [
+            "Control", "FastJSON", "Spool", "Transport", "RelayTesting",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -5,6 +5,7 @@ import Control
 import Foundation
 import Logging
 import RelayTesting
+import ServiceLifecycle
 import Spool
 import Synchronization
 import Testing
@@ -174,6 +175,27 @@ struct ControlServerTests {
             let stats = try await onDedicatedThread { try ControlClient(path: path).request(.stats) }
             #expect(stats.isFinal)
         }
+    }
+
+    @Test func gracefulShutdownEndsIdleConnectionsAndRemovesTheSocket() async throws {
+        let directory = try TemporaryDirectory(prefix: "mailrelay-control")
+        let path = directory.appending("control.sock")
+        let logger = Logger(label: "control") { _ in SwiftLogNoOpLogHandler() }
+        let server = try ControlServer(path: path, handler: FakeQueue(), logger: logger)
+        let group = ServiceGroup(services: [server], logger: logger)
+        let running = Task { try await group.run() }
+        let socket = try await BlockingSocket.connect(unixPath: path)
+        let lines = LineReader(socket)
+        try await socket.send(#"{"v":1,"command":"stats"}"# + "\n")
+        #expect(try await lines.next()?.hasPrefix(#"{"stats":"#) == true)
+
+        let started = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        #expect(try await lines.next() == nil, "an idle connection is closed at once")
+        try await running.value
+        #expect(ContinuousClock.now - started < .seconds(5), "no wait for the grace period: nothing was busy")
+        #expect(access(path, F_OK) != 0)
+        #expect(throws: ControlClientError.unreachable(path: path, errno: ENOENT)) { try ControlClient(path: path) }
     }
 
     @Test func anAbsentOrStaleSocketMeansRelaydIsNotRunning() async throws {
