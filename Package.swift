@@ -62,19 +62,21 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "relayd", dependencies: [
-            "RelayConfiguration", "Receiving", "Delivery", "Spool", "Transport", "SMTPProtocol", "CLinux",
+            "RelayConfiguration", "Receiving", "Delivery", "Control", "Spool", "Transport", "SMTPProtocol", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // relayctl's output formats, argument values and test-message client, apart from its commands to be unit-tested.
+        .target(name: "RelayctlCore", dependencies: ["Control", "Spool", "RelayConfiguration"]),
         .executableTarget(name: "relayctl", dependencies: [
-            "RelayConfiguration", "Spool",
+            "RelayctlCore", "Control", "RelayConfiguration", "Spool",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "FastJSONTests", dependencies: ["FastJSON"]),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool", "RelayTesting"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "FastJSON", "RelayTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
         .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
@@ -83,6 +85,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .testTarget(name: "RelayctlCoreTests", dependencies: ["RelayctlCore", "Control", "Spool", "RelayTesting"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting"]),
     ],
     swiftLanguageModes: [.v6]

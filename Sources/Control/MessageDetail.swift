@@ -15,13 +15,33 @@ public struct MessageDetail: Sendable, Equatable {
     public var headers: String
     /// Whether `headers` was cut at `headerLimit`.
     public var headersTruncated: Bool
+    /// The latest attempts, oldest first (`DeliveryState.historyLimit` at most; `entry.attempts` counts all).
+    public var history: [Attempt]
 
-    public init(entry: QueueEntry, eightBitMIME: Bool, smtputf8: Bool, headers: String, headersTruncated: Bool) {
+    /// One past delivery attempt: when, through which relay, and what each recipient it tried got.
+    public struct Attempt: Sendable, Equatable {
+        /// Seconds since the epoch.
+        public var at: Int
+        public var relay: String
+        public var recipients: [QueueEntry.Recipient]
+
+        public init(at: Int, relay: String, recipients: [QueueEntry.Recipient]) {
+            self.at = at
+            self.relay = relay
+            self.recipients = recipients
+        }
+    }
+
+    public init(
+        entry: QueueEntry, eightBitMIME: Bool, smtputf8: Bool, headers: String, headersTruncated: Bool,
+        history: [Attempt] = []
+    ) {
         self.entry = entry
         self.eightBitMIME = eightBitMIME
         self.smtputf8 = smtputf8
         self.headers = headers
         self.headersTruncated = headersTruncated
+        self.history = history
     }
 
     /// The detail of a spool entry given the first bytes of its message (at least `headerLimit + 4` of
@@ -31,7 +51,12 @@ public struct MessageDetail: Sendable, Equatable {
         self.init(
             entry: QueueEntry(entry, now: now, active: active), eightBitMIME: entry.envelope.eightBitMIME,
             smtputf8: entry.envelope.smtputf8, headers: String(decoding: section.bytes, as: UTF8.self),
-            headersTruncated: section.truncated)
+            headersTruncated: section.truncated,
+            history: (entry.state.history ?? []).map { attempt in
+                Attempt(at: Int(attempt.at), relay: attempt.relay, recipients: attempt.recipients.map {
+                    QueueEntry.Recipient(address: $0.address, status: $0.status, reply: $0.reply, at: $0.at.map { Int($0) })
+                })
+            })
     }
 
     /// The bytes before the first empty line (CRLF or bare LF line ends), at most `headerLimit`, cut after
@@ -69,6 +94,22 @@ extension MessageDetail: JSONConvertible {
             w.key("smtputf8"); w.bool(smtputf8)
             w.key("headers"); w.string(headers)
             w.key("headers_truncated"); w.bool(headersTruncated)
+            w.key("history")
+            w.array(history) { w, attempt in
+                w.object { w in
+                    w.key("at"); w.timestamp(attempt.at)
+                    w.key("at_epoch"); w.int(attempt.at)
+                    w.key("relay"); w.string(attempt.relay)
+                    w.key("recipients")
+                    w.array(attempt.recipients) { w, recipient in
+                        w.object { w in
+                            w.key("address"); w.string(recipient.address)
+                            w.key("status"); w.string(recipient.status.rawValue)
+                            w.key("reply"); w.string(recipient.reply)
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -76,6 +117,15 @@ extension MessageDetail: JSONConvertible {
         self.init(
             entry: try QueueEntry(json: try v.object("message")), eightBitMIME: try v.bool("eight_bit_mime"),
             smtputf8: try v.bool("smtputf8"), headers: try v.string("headers"),
-            headersTruncated: try v.bool("headers_truncated"))
+            headersTruncated: try v.bool("headers_truncated"),
+            history: try (v.optionalArray("history") ?? []).map { (item) throws(JSONError) in
+                Attempt(
+                    at: try item.int("at_epoch"), relay: try item.string("relay"),
+                    recipients: try item.array("recipients").map { (r) throws(JSONError) in
+                        QueueEntry.Recipient(
+                            address: try r.string("address"), status: try r.recipientStatus("status"),
+                            reply: try r.optionalString("reply"))
+                    })
+            })
     }
 }

@@ -46,4 +46,15 @@ public protocol DeliveryTransport: Sendable {
     var name: String { get }
     /// Attempts one delivery; returns an outcome for every recipient in `message.recipients`.
     func deliver(_ message: OutboundMessage) async -> DeliveryReport
+    /// The upstream's health for `relayctl stats`; nil when there is no upstream (the outbox).
+    func status() async -> UpstreamStatus?
+    /// Ends a pause after connection failures, so the next attempt connects at once: an operator's
+    /// `relayctl flush` after fixing an outage (Postfix's `postqueue -f` forgets dead destinations too).
+    func endSuspension() async
+}
+
+extension DeliveryTransport {
+    /// No upstream to report on.
+    public func status() async -> UpstreamStatus? { nil }
+    public func endSuspension() async {}
 }

@@ -2,6 +2,8 @@ import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import Spool
+import Synchronization
+import Transport
 
 /// Takes messages from the spool and delivers them through a transport with a pool of workers, recording
 /// every outcome back into the spool. Learns of new mail from the spool's hints and, as a safety net and
@@ -18,16 +20,20 @@ public final class QueueRunner: Service, Sendable {
         public var bounceReportingHost: String?
         /// How long messages with failed recipients stay in `failed/` for operators to inspect.
         public var failedRetention: Duration
+        /// Where the workers run: the event loop of the upstream connections (`UpstreamConfiguration.loop`),
+        /// so their socket waits resume them on the same thread; nil runs them on the global pool.
+        public var executor: EventLoop?
 
         public init(
             workers: Int, retry: RetryPolicy, scanInterval: Duration = .seconds(60), bounceReportingHost: String? = nil,
-            failedRetention: Duration = .seconds(7 * 86_400)
+            failedRetention: Duration = .seconds(7 * 86_400), executor: EventLoop? = nil
         ) {
             self.workers = workers
             self.retry = retry
             self.scanInterval = scanInterval
             self.bounceReportingHost = bounceReportingHost
             self.failedRetention = failedRetention
+            self.executor = executor
         }
     }
 
@@ -36,6 +42,10 @@ public final class QueueRunner: Service, Sendable {
     let configuration: Configuration
     let logger: Logger
     let index = QueueIndex()
+    /// The last attempts' outcomes, for `relayctl send-test`.
+    let history = AttemptHistory()
+    /// The last hour's recipient outcomes, for `relayctl stats`.
+    let counters = Mutex(DeliveryCounters())
 
     public init(spool: Spool, transport: any DeliveryTransport, configuration: Configuration, logger: Logger) {
         self.spool = spool
@@ -52,11 +62,6 @@ public final class QueueRunner: Service, Sendable {
         }
     }
 
-    /// Retries every deferred message now.
-    public func flush() async {
-        await index.flush()
-    }
-
     public func run() async throws {
         // Workers wait inside the index; cancellation (a ServiceGroup escalating) must close it like a
         // graceful shutdown does, or run() would never return.
@@ -70,12 +75,12 @@ public final class QueueRunner: Service, Sendable {
     private func runUntilClosed() async {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { feeders in
-                feeders.addTask { await self.followHints() }
+                feeders.addTask(executorPreference: configuration.executor) { await self.followHints() }
                 feeders.addTask { await self.releaseAndScan() }
                 // Workers finish their current delivery and end once the index closes at shutdown.
                 await withDiscardingTaskGroup { workers in
                     for _ in 0..<max(configuration.workers, 1) {
-                        workers.addTask { await self.work() }
+                        workers.addTask(executorPreference: configuration.executor) { await self.work() }
                     }
                 }
                 feeders.cancelAll()
@@ -138,15 +143,15 @@ public final class QueueRunner: Service, Sendable {
             (envelope, body) = try await spool.read(id)
             state = try await spool.loadState(id) ?? DeliveryState(recipients: envelope.recipients)
         } catch .notFound {
-            await index.finished(id)  // deleted meanwhile (relayctl delete, or a scan raced a removal)
+            await index.skipped(id)  // deleted meanwhile (relayctl delete, or a scan raced a removal)
             return
         } catch {
             logger.error("cannot read queued message", metadata: ["error": "\(error)"])
             await index.deferred(id, until: Date().timeIntervalSince1970 + 60)
             return
         }
-        if state.held {
-            await index.finished(id)
+        if state.held {  // held since it was offered (a scan that read the state before the hold)
+            await index.skipped(id)
             return
         }
         if state.outstanding.isEmpty {  // finished before a crash, not yet removed or retired
@@ -176,9 +181,26 @@ public final class QueueRunner: Service, Sendable {
             }
         }
 
-        logAttempt(report, state: state, outstanding: outstanding, receivedAt: envelope.receivedAt, now: now,
-                   attemptTime: started.duration(to: .now), logger: logger)
+        state.record(DeliveryState.Attempt(
+            at: now, relay: report.relay, recipients: state.recipients.filter { outstanding.contains($0.address) }))
 
+        let outcomes = Self.attemptOutcomes(state, outstanding: outstanding)
+        logAttempt(outcomes, relay: report.relay, attempts: state.attempts, receivedAt: envelope.receivedAt, now: now,
+                   attemptTime: started.duration(to: .now), logger: logger)
+        counters.withLock { $0.add(outcomes, at: now) }
+        await conclude(id, envelope: envelope, body: body, state: state, relay: report.relay, now: now, logger: logger)
+        // Published once the outcome is recorded and the message finished or rescheduled, so whoever waited
+        // for it finds the queue already showing it.
+        history.record(AttemptRecord(id: id, relay: report.relay, finishedAt: now, recipients: outcomes))
+    }
+
+    /// The end of an attempt whose outcomes are in `state`: record them, bounce new failures, then finish the
+    /// message or schedule its retry.
+    private func conclude(
+        _ id: QueueID, envelope: MessageEnvelope, body: [UInt8], state: DeliveryState, relay: String, now: Double,
+        logger: Logger
+    ) async {
+        var state = state
         // New failures are recorded before their bounce is queued: a crash in between then costs at worst a
         // second bounce, never a second delivery to the recipients this attempt already served.
         if state.recipients.contains(where: \.awaitsBounce) {
@@ -189,11 +211,11 @@ public final class QueueRunner: Service, Sendable {
             }
         }
         if state.outstanding.isEmpty {
-            await finish(id, envelope: envelope, body: body, state: state, relay: report.relay, logger: logger)
+            await finish(id, envelope: envelope, body: body, state: state, relay: relay, logger: logger)
             return
         }
         // Failures among recipients still being retried are reported now, not when the message finishes.
-        if !(await notifySender(&state, envelope: envelope, body: body, relay: report.relay, logger: logger)) {
+        if !(await notifySender(&state, envelope: envelope, body: body, relay: relay, logger: logger)) {
             await index.deferred(id, until: now + 60)
             return
         }

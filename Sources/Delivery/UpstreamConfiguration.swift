@@ -17,11 +17,13 @@ public struct UpstreamConfiguration: Sendable {
     public var commandTimeout: Duration
     public var dataTimeout: Duration
     public var idleTimeout: Duration
+    /// The event loop upstream sockets wait on: the queue runner's executor, so replies need no thread hop.
+    public var loop: EventLoop
 
     public init(
         host: String, port: UInt16, security: ClientSession.Security, tlsContext: TLSContext?,
         credentials: SASLCredentials?, heloName: String, connections: Int, connectTimeout: Duration,
-        commandTimeout: Duration, dataTimeout: Duration, idleTimeout: Duration
+        commandTimeout: Duration, dataTimeout: Duration, idleTimeout: Duration, loop: EventLoop = .shared
     ) {
         self.host = host
         self.port = port
@@ -34,6 +36,7 @@ public struct UpstreamConfiguration: Sendable {
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
         self.idleTimeout = idleTimeout
+        self.loop = loop
     }
 
     /// `host:port` as configured, for log lines written before an address is known.

@@ -11,6 +11,8 @@ struct UpstreamHealth: Sendable {
     private(set) var consecutiveFailures = 0
     private(set) var suspendedUntil: ContinuousClock.Instant?
     private(set) var lastFailure: String?
+    /// When `lastFailure` happened, in seconds since the epoch (for operators; timing uses the instants).
+    private(set) var lastFailureAt: Double?
 
     /// The reason to defer without trying, or nil when a connection may be attempted now.
     func suspension(at now: ContinuousClock.Instant) -> String? {
@@ -18,16 +20,27 @@ struct UpstreamHealth: Sendable {
         return "delivery temporarily suspended: \(lastFailure)"
     }
 
-    mutating func recordFailure(_ reason: String, at now: ContinuousClock.Instant) {
+    /// Whether the last attempt to open a session succeeded (or none was made yet).
+    var reachable: Bool { lastFailure == nil }
+
+    mutating func recordFailure(_ reason: String, at now: ContinuousClock.Instant, timestamp: Double) {
         consecutiveFailures += 1
         lastFailure = reason
+        lastFailureAt = timestamp
         let doublings = min(consecutiveFailures - 1, 16)
         suspendedUntil = now + min(initial * (1 << doublings), maximum)
+    }
+
+    /// Lets the next delivery try at once; the failure stays on record until a connection succeeds, and
+    /// another failure suspends again for the next doubled interval.
+    mutating func endSuspension() {
+        suspendedUntil = nil
     }
 
     mutating func recordSuccess() {
         consecutiveFailures = 0
         suspendedUntil = nil
         lastFailure = nil
+        lastFailureAt = nil
     }
 }

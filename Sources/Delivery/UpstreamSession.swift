@@ -31,7 +31,7 @@ final class UpstreamSession: @unchecked Sendable {
         let deadline = ContinuousClock.now + configuration.connectTimeout
         let connection: TCPConnection
         do {
-            connection = try await TCPConnection.connect(host: configuration.host, port: configuration.port, deadline: deadline)
+            connection = try await TCPConnection.connect(host: configuration.host, port: configuration.port, deadline: deadline, loop: configuration.loop)
         } catch {
             throw .connect(endpoint: configuration.endpoint, reason: "\(error)")
         }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Logging
 import SMTPProtocol
 import ServiceLifecycle
@@ -97,13 +98,27 @@ public final class UpstreamTransport: DeliveryTransport, Service {
                 endpoint.health.withLock { $0.recordSuccess() }
                 return .success(session)
             } catch {
-                endpoint.health.withLock { $0.recordFailure("\(error)", at: .now) }
+                endpoint.health.withLock {
+                    $0.recordFailure("\(error)", at: .now, timestamp: Date().timeIntervalSince1970)
+                }
                 logFailedConnection(error, id: id)
                 reasons.append("\(error)")
                 lastRelay = relay(of: error)
             }
         }
         return .failure(OpenFailure(relay: lastRelay, reason: reasons.joined(separator: "; then ")))
+    }
+
+    public func endSuspension() async {
+        for endpoint in endpoints { endpoint.health.withLock { $0.endSuspension() } }
+    }
+
+    /// The primary upstream's health: a fallback being used is not the primary being back.
+    public func status() async -> UpstreamStatus? {
+        let health = endpoints[0].health.withLock { $0 }
+        return UpstreamStatus(
+            endpoint: configuration.endpoint, reachable: health.reachable, lastError: health.lastFailure,
+            lastErrorAt: health.lastFailureAt)
     }
 
     public func run() async throws {

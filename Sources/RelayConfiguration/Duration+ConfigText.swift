@@ -7,7 +7,7 @@ extension Duration {
     ]
 
     /// Parses `250ms`, `90s`, `5m`, `1h`, `5d` or a sum like `1h30m`; nil when malformed or without a unit.
-    init?(configText text: String) {
+    public init?(configText text: String) {
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         guard !rest.isEmpty else { return nil }
         var total: Int64 = 0
@@ -28,7 +28,7 @@ extension Duration {
     }
 
     /// The duration in the config syntax, e.g. `1m30s`; sub-millisecond parts are dropped.
-    var configText: String {
+    public var configText: String {
         let (seconds, attoseconds) = components
         var remaining = seconds * 1_000 + attoseconds / 1_000_000_000_000_000
         guard remaining > 0 else { return "0s" }

@@ -13,7 +13,8 @@ extension DeliveryState {
         }
     }
 
-    static let memberNames: Set<String> = ["attempts", "nextAttemptAt", "held", "lastError", "recipients"]
+    static let memberNames: Set<String> = ["attempts", "nextAttemptAt", "held", "lastError", "recipients", "history"]
+    static let attemptMemberNames: Set<String> = ["at", "relay", "recipients"]
     static let recipientMemberNames: Set<String> = ["address", "status", "reply", "at", "senderNotified"]
 
     /// Decodes a state file's JSON. As with envelopes, the common case goes through `JSONParser`; a state
@@ -30,6 +31,25 @@ extension DeliveryState {
         guard try value.members().allSatisfy({ Self.memberNames.contains($0.key) }) else {
             throw JSONError("unknown state members")
         }
+        self.init(recipients: [])
+        attempts = try value.int("attempts")
+        nextAttemptAt = try value.double("nextAttemptAt")
+        held = try value.bool("held")
+        lastError = try value.optionalString("lastError")
+        recipients = try Self.recipients(in: value)
+        if let items = try value.optionalArray("history") {
+            var history: [Attempt] = []
+            for item in items {
+                guard try item.members().allSatisfy({ Self.attemptMemberNames.contains($0.key) }) else {
+                    throw JSONError("unknown attempt members")
+                }
+                history.append(Attempt(at: try item.double("at"), relay: try item.string("relay"), recipients: try Self.recipients(in: item)))
+            }
+            self.history = history
+        }
+    }
+
+    private static func recipients(in value: JSONValue) throws(JSONError) -> [Recipient] {
         var recipients: [Recipient] = []
         for item in try value.array("recipients") {
             guard try item.members().allSatisfy({ Self.recipientMemberNames.contains($0.key) }) else {
@@ -41,11 +61,6 @@ extension DeliveryState {
             recipient.senderNotified = try item.optionalBool("senderNotified")
             recipients.append(recipient)
         }
-        self.init(recipients: [])
-        attempts = try value.int("attempts")
-        nextAttemptAt = try value.double("nextAttemptAt")
-        held = try value.bool("held")
-        lastError = try value.optionalString("lastError")
-        self.recipients = recipients
+        return recipients
     }
 }

@@ -23,11 +23,31 @@ public struct DeliveryState: Sendable, Codable, Equatable {
         }
     }
 
+    /// One finished attempt, for `relayctl show`: when, through which relay, and what each recipient it
+    /// tried got.
+    public struct Attempt: Sendable, Codable, Equatable {
+        public var at: Double
+        public var relay: String
+        public var recipients: [Recipient]
+
+        public init(at: Double, relay: String, recipients: [Recipient]) {
+            self.at = at
+            self.relay = relay
+            self.recipients = recipients
+        }
+    }
+
+    /// Attempts kept in `history`: enough to see a pattern (the default schedule makes ~120 attempts in five
+    /// days), small enough that a state rewrite stays one small write.
+    public static let historyLimit = 20
+
     public var attempts: Int
     public var nextAttemptAt: Double
     public var held: Bool
     public var lastError: String?
     public var recipients: [Recipient]
+    /// The latest attempts, oldest first, at most `historyLimit`; absent in state files written before it.
+    public var history: [Attempt]?
 
     public init(recipients: [String], nextAttemptAt: Double = 0) {
         self.attempts = 0
@@ -35,6 +55,14 @@ public struct DeliveryState: Sendable, Codable, Equatable {
         self.held = false
         self.lastError = nil
         self.recipients = recipients.map { Recipient(address: $0) }
+    }
+
+    /// Appends an attempt to `history`, dropping the oldest beyond `historyLimit`.
+    public mutating func record(_ attempt: Attempt) {
+        var history = self.history ?? []
+        history.append(attempt)
+        if history.count > Self.historyLimit { history.removeFirst(history.count - Self.historyLimit) }
+        self.history = history
     }
 
     /// Recipients still to deliver.

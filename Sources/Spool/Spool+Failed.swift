@@ -20,6 +20,7 @@ extension Spool {
     /// The file itself moves, so no inode is freed or allocated and the recycler is not involved.
     public func retireFailed(_ id: QueueID, state: DeliveryState) async throws(SpoolError) {
         let layout = self.layout
+        freshMessages.evict(id)
         let bytes: [UInt8]
         do { bytes = Array(try JSONEncoder().encode(state)) } catch {
             throw .corrupt(path: layout.failedStatePath(id), reason: "cannot encode state: \(error)")

@@ -10,6 +10,8 @@ public final class Spool: Sendable {
     let commitQueue: GroupCommitQueue
     let io: BlockingIOPool
     let recycler: InodeRecycler
+    /// Fresh messages' bytes for their first attempt; 16 MiB is a few seconds of a busy relay's small mail.
+    let freshMessages = FreshMessageCache(capacity: 16 << 20)
     /// Ids that have a `.state` file: the spool is its only writer (one process per spool), so most
     /// messages — delivered at the first attempt — cost no state look-up or unlink at all.
     let statefulIDs = Mutex<Set<QueueID>>([])
@@ -77,6 +79,7 @@ public final class Spool: Sendable {
 
     /// The message bytes as accepted (Received: header included), and its envelope.
     public func read(_ id: QueueID) async throws(SpoolError) -> (envelope: MessageEnvelope, body: [UInt8]) {
+        if let fresh = freshMessages.take(id) { return fresh }
         let path = layout.messagePath(id)
         return try await io.run { () throws(SpoolError) in try Spool.readMessageFile(path, id: id) }
     }
@@ -119,6 +122,7 @@ public final class Spool: Sendable {
         let recycler = self.recycler
         // Forgotten only once the files are gone: after a failed removal the state must still be found.
         let hasState = statefulIDs.withLock { $0.contains(id) }
+        freshMessages.evict(id)
         try await io.run { () throws(SpoolError) in
             try recycler.retire(layout.messagePath(id))
             if hasState, unlink(layout.statePath(id)) != 0, errno != ENOENT {

@@ -95,6 +95,7 @@ public final class SpoolReceipt: @unchecked Sendable {
                 throw error
             }
         }
+        if existing == nil { spool.freshMessages.insert(envelope, body: chunk) }
         spool.announce(id)
         return id
     }

@@ -1,34 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
-import Foundation
-import RelayConfiguration
 
-/// relayctl: the operator's view of relayd. Queue commands arrive with the control channel.
+/// relayctl: the operator's view of relayd and its queue (docs/relayctl.md).
 @main
-struct Relayctl: ParsableCommand {
+struct Relayctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relayctl",
-        abstract: "Inspect and steer a MailRelay daemon.",
-        subcommands: [CheckConfig.self])
-}
+        abstract: "See and steer a MailRelay daemon and its queue.",
+        discussion: """
+            relayctl talks to relayd over its control socket. queue, show and stats also work while relayd is \
+            down: they then read the spool directly. Exit codes: 0 done, 1 not found / nothing matched / not \
+            done, 2 usage, 3 relayd unreachable. Shell completion: relayctl --generate-completion-script bash.
+            """,
+        subcommands: [
+            QueueCommand.self, ShowCommand.self, FlushCommand.self, HoldCommand.self, ReleaseCommand.self,
+            DeleteCommand.self, StatsCommand.self, SendTestCommand.self, CheckConfigCommand.self,
+        ])
 
-/// `relayctl check-config`: validate a configuration and print the effective settings, secrets masked.
-struct CheckConfig: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "check-config",
-        abstract: "Validate a configuration file and print the effective settings with secrets masked.")
-
-    @Option(name: .long, help: "Configuration file (YAML). Defaults to $RELAY_CONFIG, else the built-in defaults.")
-    var config: String?
-
-    func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let file = config ?? environment["RELAY_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+    /// ArgumentParser's own `main` exits 64 on a usage error; relayctl's contract says 2.
+    static func main() async {
         do {
-            let settings = try RelaySettings.load(configFile: file, environment: environment, defaultHostname: ProcessInfo.processInfo.hostName)
-            print(settings.redactedDescription, terminator: settings.redactedDescription.hasSuffix("\n") ? "" : "\n")
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch {
-            FileHandle.standardError.write(Data("relayctl: \(error)\n".utf8))
-            throw ExitCode(1)
+            finish(with: error)
         }
+    }
+
+    /// Ends relayctl for `error` with the exit status docs/relayctl.md gives it.
+    static func finish(with error: any Error) -> Never {
+        if let failure = error as? RelayctlFailure {
+            if let message = failure.message { StandardStreams.printError(message) }
+            Glibc.exit(failure.status.rawValue)
+        }
+        if exitCode(for: error) == .validationFailure {
+            StandardStreams.printToStandardError(fullMessage(for: error) + "\n")
+            Glibc.exit(ExitStatus.usage.rawValue)
+        }
+        // Help, completion scripts (exit 0) and anything else, as ArgumentParser prints them.
+        exit(withError: error)
     }
 }

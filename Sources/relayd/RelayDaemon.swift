@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Control
 import Delivery
 import Logging
 import Receiving
@@ -41,6 +42,8 @@ struct RelayDaemon {
             "discarded_incoming": "\(report.discardedIncoming)", "quarantined": "\(report.quarantined.count)",
         ])
 
+        // Delivery gets an event loop of its own; receiving keeps the shared one (see EventLoop.init).
+        let deliveryLoop = EventLoop()
         let transport: any DeliveryTransport
         var upstreamService: UpstreamTransport?
         let workers: Int
@@ -56,7 +59,7 @@ struct RelayDaemon {
             logger.notice("no upstream configured: delivering accepted mail to the outbox", metadata: [
                 "outbox": "\(settings.outbox.path)"])
         } else {
-            let upstreamTransport = try makeUpstreamTransport()
+            let upstreamTransport = try makeUpstreamTransport(loop: deliveryLoop)
             transport = upstreamTransport
             upstreamService = upstreamTransport
             workers = settings.upstream.connections
@@ -86,15 +89,27 @@ struct RelayDaemon {
             spool: spool, transport: transport,
             configuration: .init(
                 workers: workers, retry: retry,
-                bounceReportingHost: settings.bounces == .dsn ? settings.hostname : nil),
+                bounceReportingHost: settings.bounces == .dsn ? settings.hostname : nil, executor: deliveryLoop),
             logger: logger)
         await runner.enqueue(report.messages)
+
+        let control: ControlServer
+        do {
+            control = try ControlServer(
+                path: settings.listen.control,
+                handler: DaemonControlHandler(
+                    inspector: SpoolInspector(root: settings.spool.path, io: BlockingIOPool(threads: 1)),
+                    runner: runner),
+                logger: logger)
+        } catch {
+            throw StartupError(description: "control socket \(settings.listen.control): \(error)")
+        }
 
         // Services stop in reverse order: the listener first, then deliveries in flight finish.
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: IdleMemoryTrimmer(server: server))]
                 + (upstreamService.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                + [.init(service: runner), .init(service: server)],
+                + [.init(service: runner), .init(service: server), .init(service: control)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("relayd started", metadata: [
@@ -106,9 +121,9 @@ struct RelayDaemon {
 
     /// The upstream relay from `upstream:` / `upstreams:`, with TLS contexts loaded now so a bad CA file
     /// stops start-up.
-    private func makeUpstreamTransport() throws -> UpstreamTransport {
-        let primary = try upstreamConfiguration(settings.upstream)
-        let fallbacks = try settings.fallbackUpstreams.map(upstreamConfiguration)
+    private func makeUpstreamTransport(loop: EventLoop) throws -> UpstreamTransport {
+        let primary = try upstreamConfiguration(settings.upstream, loop: loop)
+        let fallbacks = try settings.fallbackUpstreams.map { try upstreamConfiguration($0, loop: loop) }
         logger.notice("relaying accepted mail to the upstream", metadata: [
             "upstream": "\(primary.endpoint)", "tls": "\(settings.upstream.tls.rawValue)",
             "auth": "\(settings.upstream.username.isEmpty ? "none" : settings.upstream.username)",
@@ -117,7 +132,7 @@ struct RelayDaemon {
         return UpstreamTransport(configuration: primary, fallbacks: fallbacks, logger: logger)
     }
 
-    private func upstreamConfiguration(_ upstream: UpstreamSettings) throws -> UpstreamConfiguration {
+    private func upstreamConfiguration(_ upstream: UpstreamSettings, loop: EventLoop) throws -> UpstreamConfiguration {
         let security: ClientSession.Security = switch upstream.tls {
         case .starttls: .startTLS
         case .implicit: .implicitTLS
@@ -137,7 +152,7 @@ struct RelayDaemon {
             credentials: upstream.username.isEmpty ? nil : SASLCredentials(username: upstream.username, password: upstream.password),
             heloName: settings.hostname, connections: upstream.connections,
             connectTimeout: upstream.connectTimeout, commandTimeout: upstream.commandTimeout,
-            dataTimeout: upstream.dataTimeout, idleTimeout: upstream.idleTimeout)
+            dataTimeout: upstream.dataTimeout, idleTimeout: upstream.idleTimeout, loop: loop)
         if security == .none {
             logger.warning("upstream.tls is none: mail crosses the network unencrypted; use it only for a local test upstream",
                            metadata: ["upstream": "\(configuration.endpoint)"])

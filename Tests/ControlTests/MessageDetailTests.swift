@@ -42,8 +42,26 @@ struct MessageDetailTests {
         let detail = Self.detail("Subject: hi\r\n\r\nbody")
         let json = String(decoding: detail.jsonBytes, as: UTF8.self)
         #expect(json.hasPrefix(#"{"message":{"id":"01HX0000000AB","#))
-        #expect(json.hasSuffix(#""eight_bit_mime":false,"smtputf8":false,"headers":"Subject: hi\r\n","headers_truncated":false}"#))
+        #expect(json.hasSuffix(#""eight_bit_mime":false,"smtputf8":false,"headers":"Subject: hi\r\n","headers_truncated":false,"history":[]}"#))
         #expect(!json.contains("body"))
         #expect(try MessageDetail(jsonBytes: detail.jsonBytes) == detail)
+    }
+
+    @Test func theStatesAttemptHistoryIsShownWithEachRecipientsReply() throws {
+        var spoolEntry = QueueEntryTests.spoolEntry()
+        var tried = DeliveryState.Recipient(address: "bob@example.org", status: .deferred, reply: "421 4.7.0 Try again later")
+        tried.at = 1_700_000_100
+        spoolEntry.state.record(.init(at: 1_700_000_100.7, relay: "relay.example[192.0.2.1]:587", recipients: [tried]))
+        let detail = MessageDetail(spoolEntry, messagePrefix: Array("Subject: hi\r\n\r\n".utf8), now: QueueEntryTests.now)
+
+        #expect(detail.history == [MessageDetail.Attempt(
+            at: 1_700_000_100, relay: "relay.example[192.0.2.1]:587",
+            recipients: [QueueEntry.Recipient(address: "bob@example.org", status: .deferred, reply: "421 4.7.0 Try again later", at: 1_700_000_100)])])
+        let json = String(decoding: detail.jsonBytes, as: UTF8.self)
+        #expect(json.contains(#""history":[{"at":"2023-11-14T22:15:00Z","at_epoch":1700000100,"relay":"relay.example[192.0.2.1]:587","recipients":[{"address":"bob@example.org","status":"deferred","reply":"421 4.7.0 Try again later"}]}]"#), "\(json)")
+        var decoded = try MessageDetail(jsonBytes: detail.jsonBytes)
+        #expect(decoded.history.first?.recipients.first?.reply == "421 4.7.0 Try again later")
+        decoded.history[0].recipients[0].at = 1_700_000_100  // the wire carries the attempt's time once
+        #expect(decoded == detail)
     }
 }

@@ -3,7 +3,8 @@ import Logging
 import RelayTesting
 import Spool
 
-/// A queue runner over a temporary spool and a scripted transport, running in a task of its own.
+/// A queue runner over a temporary spool and a scripted transport, running in a task of its own. With a
+/// `gate`, every delivery stays in flight until the gate opens.
 final class RunnerHarness: Sendable {
     let temp: TemporarySpoolDirectory
     let transport: ScriptedTransport
@@ -14,13 +15,16 @@ final class RunnerHarness: Sendable {
     static let retry = RetryPolicy(
         first: .seconds(60), maximum: .seconds(3600), multiplier: 2, jitter: 0, lifetime: .seconds(5 * 86_400))
 
-    init(transport: ScriptedTransport, retry: RetryPolicy = RunnerHarness.retry, workers: Int = 2) throws {
+    init(
+        transport: ScriptedTransport, retry: RetryPolicy = RunnerHarness.retry, workers: Int = 2,
+        scanInterval: Duration = .seconds(60), gate: Gate? = nil
+    ) throws {
         temp = try TemporarySpoolDirectory()
         self.transport = transport
         self.retry = retry
         runner = QueueRunner(
-            spool: temp.spool, transport: transport,
-            configuration: .init(workers: workers, retry: retry, scanInterval: .seconds(60)),
+            spool: temp.spool, transport: gate.map { GatedTransport(transport, gate: $0) as any DeliveryTransport } ?? transport,
+            configuration: .init(workers: workers, retry: retry, scanInterval: scanInterval),
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let runner = self.runner
         task = Task { try await runner.run() }
@@ -47,7 +51,7 @@ final class RunnerHarness: Sendable {
     /// first flush, so one flush could find nothing waiting).
     func flushUntil(calls: Int) async -> Bool {
         await eventually {
-            await self.runner.flush()
+            await self.runner.flushAll()
             return self.transport.callCount >= calls
         }
     }

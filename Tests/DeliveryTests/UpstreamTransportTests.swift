@@ -288,6 +288,26 @@ import Transport
         #expect(upstream.connectionCount == 0, "no connection attempt while suspended")
     }
 
+    /// `relayctl flush` after an outage is fixed: the pause ends and the next delivery connects at once.
+    @Test func endingTheSuspensionLetsTheNextDeliveryConnect() async throws {
+        let port = try FakeUpstream.closedPort()
+        let transport = UpstreamTransport(configuration: Self.plain(port: port), logger: Self.logger)
+        _ = await transport.deliver(Self.message())
+        let upstream = try FakeUpstream(script: .init(), port: port)
+        defer { upstream.stop() }
+        #expect(await transport.status()?.reachable == false)
+
+        await transport.endSuspension()
+        let report = await transport.deliver(Self.message())
+
+        guard case .delivered? = report.outcomes["bob@example.net"] else {
+            Issue.record("expected a delivery, got \(report)")
+            return
+        }
+        #expect(upstream.connectionCount == 1)
+        #expect(await transport.status()?.reachable == true)
+    }
+
     @Test func anUnreachablePrimaryFallsBackToTheNextUpstream() async throws {
         let down = try FakeUpstream.closedPort()
         let fallback = try FakeUpstream(script: .init())

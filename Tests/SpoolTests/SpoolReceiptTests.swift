@@ -334,18 +334,21 @@ struct SpoolOwnershipTests {
         }
     }
 
-    @Test func aRemovedMessageLeavesNoBytesInTheBin() async throws {
+    @Test func aRemovedMessageLeavesAtMostOneByteInTheBin() async throws {
         try await withTemporarySpool { temp in
             let body = SpoolFixtures.randomBytes(300 * 1024, seed: 7)
             let id = try await temp.spool.commitMessage(body: body)
             try await temp.spool.remove(id)
-            let sizes = temp.names(in: .recycle).map { name -> Int in
+            let files = temp.names(in: .recycle).map { name -> (size: Int, allocated: Int) in
                 var info = stat()
                 _ = stat(temp.path(of: .recycle) + "/" + name, &info)
-                return Int(info.st_size)
+                return (Int(info.st_size), Int(info.st_blocks) * 512)
             }
-            #expect(!sizes.isEmpty, "the file was kept for reuse")
-            #expect(sizes.allSatisfy { $0 == 0 }, "but its bytes were freed: \(sizes)")
+            #expect(!files.isEmpty, "the file was kept for reuse")
+            // One byte stays (see InodeRecycler: truncating to zero would cost a discard and ext4's
+            // auto_da_alloc); the blocks of the 300 KiB message beyond the first are freed.
+            #expect(files.allSatisfy { $0.size == 1 }, "but its bytes were freed: \(files)")
+            #expect(files.allSatisfy { $0.allocated <= 4096 }, "and its blocks: \(files)")
         }
     }
 }

@@ -16,7 +16,19 @@ struct SpoolStateTests {
         state.recipients[1].reply = "421 4.7.0 Try again later"
         state.recipients[2].status = .failed
         state.recipients[2].reply = "550 5.1.1 No such user"
+        state.record(.init(at: 1_700_000_000.25, relay: "smtp.example.net[192.0.2.1]:587", recipients: state.recipients))
         return state
+    }
+
+    @Test func historyKeepsTheLatestAttemptsOldestFirst() {
+        var state = DeliveryState(recipients: ["a@example.net"])
+        #expect(state.history == nil, "absent until the first attempt, as in older state files")
+        for n in 1...(DeliveryState.historyLimit + 5) {
+            state.record(.init(at: Double(n), relay: "r\(n)", recipients: state.recipients))
+        }
+        #expect(state.history?.count == DeliveryState.historyLimit)
+        #expect(state.history?.first?.at == 6)
+        #expect(state.history?.last?.relay == "r\(DeliveryState.historyLimit + 5)")
     }
 
     @Test func writeStateLoadStateRoundTrip() async throws {
