@@ -80,7 +80,11 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
         .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Spool", "Transport", "RelayTesting"]),
+        .testTarget(name: "ControlTests", dependencies: [
+            "Control", "FastJSON", "Spool", "Transport", "RelayTesting",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "RelayctlCoreTests", dependencies: ["RelayctlCore", "Control", "Spool", "SMTPProtocol", "RelayTesting"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting"]),
     ],

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import Synchronization
 
 /// Reads the spool's messages without a lock and without changing a file: what relayctl lists and shows,
@@ -14,8 +13,12 @@ import Synchronization
 public struct SpoolReader: Sendable {
     public let layout: SpoolLayout
 
-    /// A read is cut into this many slices (of at least 256 files), spread over the machine's cores.
-    private static let slices = 16
+    /// A read is cut into this many slices (of at least 256 files), read by `threads` threads. More threads
+    /// than cores, because with the files not cached each thread waits for the disk: measured on 100,000
+    /// evicted 1 KiB messages on 2 cores, 11.6 s with 2 threads, 4.6 s with 8, 3.5 s with 16; with the files
+    /// cached the count makes no difference (0.7-0.8 s).
+    private static let slices = 32
+    private static let threads = 16
 
     public init(root: String) {
         layout = SpoolLayout(root: root)
@@ -47,7 +50,7 @@ public struct SpoolReader: Sendable {
     }
 
     /// Reads the listed messages in `range` (of `listing`'s positions): each file's header and the `.state`
-    /// files that exist, spread over the machine's cores. Returns them in order with the entries that could
+    /// files that exist, on several threads (see `threads`). Returns them in order with the entries that could
     /// not be read; messages gone since the listing are left out. Use `SpoolListing.chunks` for ranges, so a
     /// message listed in both folders (retired meanwhile) is not split across two reads.
     public func read(_ listing: SpoolListing, _ range: Range<Int>) throws(SpoolError) -> (entries: [SpoolEntry], unreadable: [SpoolError]) {
@@ -59,7 +62,7 @@ public struct SpoolReader: Sendable {
         let sliceLength = max(256, (candidates.count + Self.slices - 1) / Self.slices)
         let sliceCount = (candidates.count + sliceLength - 1) / sliceLength
         let results = Mutex([[LoadOutcome]](repeating: [], count: sliceCount))
-        DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
+        ParallelSlices.run(count: sliceCount, threads: Self.threads) { slice in
             let start = candidates.startIndex + slice * sliceLength
             let outcomes = candidates[start..<min(candidates.endIndex, start + sliceLength)].map { context.load($0) }
             results.withLock { $0[slice] = outcomes }

@@ -14,6 +14,9 @@ import Synchronization
 /// A stale socket is one nobody listens on (connect refused), as a crashed daemon leaves; a live one means
 /// another process serves the path, and the listener refuses to take it over.
 ///
+/// The directory should be writable by relayd's user alone (a created one is 0700): in a directory others
+/// can write to, they could swap the temporary name for a link between the bind and the chmod.
+///
 /// Accepted sockets are `TCPConnection`s: that type only reads, writes and closes a non-blocking stream
 /// socket, and sets no TCP options itself (only `TCPListener` and `connect` do), so it serves AF_UNIX as is.
 public final class UnixListener: @unchecked Sendable {

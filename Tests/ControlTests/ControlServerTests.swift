@@ -5,6 +5,7 @@ import Control
 import Foundation
 import Logging
 import RelayTesting
+import ServiceLifecycle
 import Spool
 import Synchronization
 import Testing
@@ -136,20 +137,22 @@ struct ControlServerTests {
         let entries = Self.entries(10)
         let queue = FakeQueue(entries: entries, failListingAfter: 4)
         try await Self.withServer(queue) { path in
-            try await onDedicatedThread {
+            let missing = QueueID("0123456789ABC")!
+            // The client blocks, so it runs on a thread of its own; its results are checked back here.
+            let (listing, listed, raw, show, stats) = try await onDedicatedThread {
                 let client = try ControlClient(path: path)
                 var listed = 0
-                #expect(throws: ControlClientError.rejected(ControlError(.internal, "\(FakeQueue.diskError)"))) {
-                    try client.queue(.all) { _ in listed += 1 }
-                }
-                #expect(listed == 4, "a listing that fails midway ends with the error line instead of a summary")
-                #expect(throws: ControlClientError.rejected(ControlError(.internal, "\(FakeQueue.diskError)"))) {
-                    try client.request(.showRaw(entries[0].id))
-                }
-                let missing = QueueID("0123456789ABC")!
-                #expect(throws: ControlClientError.rejected(.notFound(missing))) { try client.request(.show(missing)) }
-                #expect(try client.request(.stats).isFinal, "still usable after errors")
+                let listing = Result { () throws(ControlClientError) in try client.queue(.all) { _ in listed += 1 } }
+                let raw = Result { () throws(ControlClientError) in try client.request(.showRaw(entries[0].id)) }
+                let show = Result { () throws(ControlClientError) in try client.request(.show(missing)) }
+                return (listing, listed, raw, show, try client.request(.stats))
             }
+            let diskError = ControlClientError.rejected(ControlError(.internal, "\(FakeQueue.diskError)"))
+            #expect(throws: diskError) { try listing.get() }
+            #expect(listed == 4, "a listing that fails midway ends with the error line instead of a summary")
+            #expect(throws: diskError) { try raw.get() }
+            #expect(throws: ControlClientError.rejected(.notFound(missing))) { try show.get() }
+            #expect(stats.isFinal, "still usable after errors")
         }
     }
 
@@ -174,6 +177,27 @@ struct ControlServerTests {
         }
     }
 
+    @Test func gracefulShutdownEndsIdleConnectionsAndRemovesTheSocket() async throws {
+        let directory = try TemporaryDirectory(prefix: "mailrelay-control")
+        let path = directory.appending("control.sock")
+        let logger = Logger(label: "control") { _ in SwiftLogNoOpLogHandler() }
+        let server = try ControlServer(path: path, handler: FakeQueue(), logger: logger)
+        let group = ServiceGroup(services: [server], logger: logger)
+        let running = Task { try await group.run() }
+        let socket = try await BlockingSocket.connect(unixPath: path)
+        let lines = LineReader(socket)
+        try await socket.send(#"{"v":1,"command":"stats"}"# + "\n")
+        #expect(try await lines.next()?.hasPrefix(#"{"stats":"#) == true)
+
+        let started = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        #expect(try await lines.next() == nil, "an idle connection is closed at once")
+        try await running.value
+        #expect(ContinuousClock.now - started < .seconds(5), "no wait for the grace period: nothing was busy")
+        #expect(access(path, F_OK) != 0)
+        #expect(throws: ControlClientError.unreachable(path: path, errno: ENOENT)) { try ControlClient(path: path) }
+    }
+
     @Test func anAbsentOrStaleSocketMeansRelaydIsNotRunning() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.appending("control.sock")
@@ -191,12 +215,15 @@ struct ControlServerTests {
             let ids = [try await temp.spool.commitMessage(), try await temp.spool.commitMessage(sender: "")]
             let inspector = SpoolInspector(root: temp.root, io: SpoolInspectorTests.io)
             try await Self.withServer(inspector) { path in
-                try await onDedicatedThread {
+                let (listed, summary, hold) = try await onDedicatedThread {
                     let client = try ControlClient(path: path)
                     var listed: [QueueID] = []
                     let summary = try client.queue(QueueFilter(from: "<>")) { listed.append($0.id) }
-                    #expect(listed == [ids[1]] && summary.messages == 1)
-                    #expect(throws: ControlClientError.self) { try client.request(.hold(ids)) }
+                    return (listed, summary, Result { () throws(ControlClientError) in try client.request(.hold(ids)) })
+                }
+                #expect(listed == [ids[1]] && summary.messages == 1)
+                #expect(throws: ControlClientError.rejected(ControlError(.unavailable, "hold needs relayd, which is not running; start it and try again"))) {
+                    try hold.get()
                 }
             }
         }

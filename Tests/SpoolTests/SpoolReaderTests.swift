@@ -1,6 +1,7 @@
 import Foundation
 import RelayTesting
 import Spool
+import Synchronization
 import Testing
 
 /// `SpoolReader`: relayctl's lock-free, read-only view of `queue/` and `failed/`.
@@ -127,16 +128,21 @@ struct SpoolReaderTests {
                 ids.append(try await temp.spool.commitMessage(body: SpoolFixtures.randomBytes(200 + index, seed: UInt64(index))))
             }
             let reader = SpoolReader(root: temp.root)
-            let listings = Task.detached {
-                var problems: [SpoolError] = []
-                var rounds = 0
-                repeat {
-                    let (entries, unreadable) = try reader.entries()
-                    problems += unreadable
-                    #expect(Set(entries.map(\.id)).count == entries.count, "no message listed twice")
-                    rounds += 1
-                } while rounds < 200 && !Task.isCancelled
-                return problems
+            let stop = StopFlag()
+            // On a thread of its own: a loop of blocking listings must not hold a cooperative thread.
+            let listings = Task {
+                try await onDedicatedThread {
+                    var problems: [SpoolError] = []
+                    var duplicates = 0
+                    var rounds = 0
+                    repeat {
+                        let (entries, unreadable) = try reader.entries()
+                        problems += unreadable
+                        duplicates += entries.count - Set(entries.map(\.id)).count
+                        rounds += 1
+                    } while rounds < 200 && !stop.isSet
+                    return (problems, duplicates)
+                }
             }
             for (index, id) in ids.enumerated() {
                 if index % 3 == 0 {
@@ -146,8 +152,10 @@ struct SpoolReaderTests {
                     try await temp.spool.commitMessage()  // reuses the recycled file
                 }
             }
-            listings.cancel()
-            #expect(try await listings.value.isEmpty)
+            stop.set()
+            let (problems, duplicates) = try await listings.value
+            #expect(problems.isEmpty)
+            #expect(duplicates == 0, "no message listed twice")
             let (entries, unreadable) = try reader.entries()
             #expect(unreadable.isEmpty)
             #expect(entries.filter { $0.location == .failed }.count == 200)
@@ -155,16 +163,49 @@ struct SpoolReaderTests {
         }
     }
 
+    // Fixture files and reads block: they run on a dedicated thread, not on the cooperative pool.
+
+    @Test func aListingReadInChunksGivesTheSameAsInOneGo() async throws {
+        let directory = try TemporaryDirectory()
+        let root = directory.appending("spool")
+        let (queued, failed, listing, chunks, chunked, whole, queueOnly) = try await onDedicatedThread {
+            let queued = try SpoolFixtures.writeCommittedMessages(root: root, count: 700)
+            let failed = try SpoolFixtures.writeCommittedMessages(root: root, count: 300, into: .failed)
+            let reader = SpoolReader(root: root)
+            let listing = try reader.list()
+            let chunks = listing.chunks(of: 128)
+            var chunked: [SpoolEntry] = []
+            for chunk in chunks { chunked += try reader.read(listing, chunk).entries }
+            return (queued, failed, listing, chunks, chunked, try reader.entries().entries, try reader.list(includeFailed: false))
+        }
+        #expect(listing.count == 1_000)
+        #expect(chunks.first?.lowerBound == 0 && chunks.last?.upperBound == 1_000)
+        #expect(zip(chunks, chunks.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound }, "consecutive, no gaps")
+        #expect(chunked.map(\.id) == (queued + failed).sorted())
+        #expect(chunked == whole)
+        #expect(queueOnly.count == 700)
+    }
+
     @Test func aListingOfManyMessagesReadsEveryOne() async throws {
         let directory = try TemporaryDirectory()
         let root = directory.appending("spool")
         let deferred = DeliveryState(recipients: ["bob@example.net"], nextAttemptAt: 1_800_000_000)
-        let ids = try SpoolFixtures.writeCommittedMessages(root: root, count: 3_000) { index, _ in index % 4 == 0 ? deferred : nil }
-        let (entries, unreadable) = try SpoolReader(root: root).entries()
+        let (ids, entries, unreadable) = try await onDedicatedThread {
+            let ids = try SpoolFixtures.writeCommittedMessages(root: root, count: 3_000) { index, _ in index % 4 == 0 ? deferred : nil }
+            let (entries, unreadable) = try SpoolReader(root: root).entries()
+            return (ids, entries, unreadable)
+        }
         #expect(unreadable.isEmpty)
         #expect(entries.map(\.id) == ids)
         #expect(entries.allSatisfy { $0.size == 1024 })
         #expect(entries.filter(\.hasStateFile).count == 750)
         #expect(entries[4].state == deferred)
     }
+}
+
+/// Tells a loop on another thread to stop.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }
