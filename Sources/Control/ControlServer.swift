@@ -19,7 +19,7 @@ public final class ControlServer: Service, Sendable {
     private let logger: Logger
     private let idleTimeout: Duration
     private let shutdownGrace: Duration
-    private let registry = ControlSessionRegistry()
+    private let registry = ConnectionRegistry()
 
     /// Creates the socket at `path` (see `UnixListener` for what an existing file there means).
     public init(

@@ -13,13 +13,13 @@ final class ControlSession {
 
     private let connection: TCPConnection
     private let handler: any ControlHandler
-    private let registry: ControlSessionRegistry
+    private let registry: ConnectionRegistry
     private let idleTimeout: Duration
     private let logger: Logger
     private var framer = RequestLineFramer(maximumLength: ControlProtocol.maximumRequestLength)
     private var output = JSONWriter(capacity: ControlSession.writeChunk + 4096)
 
-    init(connection: TCPConnection, handler: any ControlHandler, registry: ControlSessionRegistry, idleTimeout: Duration, logger: Logger) {
+    init(connection: TCPConnection, handler: any ControlHandler, registry: ConnectionRegistry, idleTimeout: Duration, logger: Logger) {
         self.connection = connection
         self.handler = handler
         self.registry = registry

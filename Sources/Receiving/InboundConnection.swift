@@ -12,7 +12,7 @@ struct InboundConnection {
     let connection: TCPConnection
     let configuration: SMTPServerConfiguration
     let spool: Spool
-    let registry: SessionRegistry
+    let registry: ConnectionRegistry
     var logger: Logger
 
     private var session: ServerSession
@@ -24,7 +24,7 @@ struct InboundConnection {
     private var spoolFailure: SpoolError?
 
     init(
-        connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, registry: SessionRegistry,
+        connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, registry: ConnectionRegistry,
         logger: Logger
     ) {
         self.connection = connection

@@ -16,7 +16,7 @@ public final class SMTPServer: Service, Sendable {
     private let logger: Logger
     private let listeners: [TCPListener]
     private let active = Atomic<Int>(0)
-    private let registry = SessionRegistry()
+    private let registry = ConnectionRegistry()
 
     public init(configuration: SMTPServerConfiguration, spool: Spool, logger: Logger) throws {
         self.configuration = configuration

@@ -45,35 +45,20 @@ public final class TCPListener: @unchecked Sendable {
 
     /// Waits for the next client. Throws `.cancelled` when the task is cancelled, `.closed` after `close()`.
     public func accept() async throws -> TCPConnection {
-        while true {
-            let fd = descriptor.load(ordering: .acquiring)
-            guard fd >= 0 else { throw TransportError.closed }
-            var storage = sockaddr_storage()
+        var storage = sockaddr_storage()
+        let client = try await AcceptLoop.next(descriptor: { descriptor.load(ordering: .acquiring) }, loop: loop, name: "accept") { fd in
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let client = withUnsafeMutablePointer(to: &storage) { pointer in
+            return withUnsafeMutablePointer(to: &storage) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     mr_accept4(fd, $0, &length, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
                 }
             }
-            if client >= 0 {
-                var one: Int32 = 1
-                setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-                let peer = PeerAddress(storage) ?? PeerAddress(bytes: [0, 0, 0, 0], port: 0)
-                let local = TCPListener.localAddress(client) ?? PeerAddress(bytes: [0, 0, 0, 0], port: 0)
-                return TCPConnection(fd: client, peer: peer, local: local, loop: loop)
-            }
-            switch errno {
-            case EINTR, ECONNABORTED, EPROTO:
-                continue
-            case EAGAIN, EWOULDBLOCK:
-                try await loop.wait(for: .readable, on: fd, deadline: nil)
-            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                // Out of descriptors: back off instead of spinning; clients wait in the backlog meanwhile.
-                try await Task.sleep(for: .milliseconds(100))
-            default:
-                throw TransportError.lastError("accept")
-            }
         }
+        var one: Int32 = 1
+        setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let peer = PeerAddress(storage) ?? PeerAddress(bytes: [0, 0, 0, 0], port: 0)
+        let local = TCPListener.localAddress(client) ?? PeerAddress(bytes: [0, 0, 0, 0], port: 0)
+        return TCPConnection(fd: client, peer: peer, local: local, loop: loop)
     }
 
     /// Stops listening; a pending `accept()` fails with `.closed`.

@@ -61,26 +61,11 @@ public final class UnixListener: @unchecked Sendable {
 
     /// Waits for the next client. Throws `.cancelled` when the task is cancelled, `.closed` after `close()`.
     public func accept() async throws -> TCPConnection {
-        while true {
-            let fd = descriptor.load(ordering: .acquiring)
-            guard fd >= 0 else { throw TransportError.closed }
-            let client = mr_accept4(fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
-            if client >= 0 {
-                let none = PeerAddress(bytes: [0, 0, 0, 0], port: 0)
-                return TCPConnection(fd: client, peer: none, local: none, loop: loop)
-            }
-            switch errno {
-            case EINTR, ECONNABORTED, EPROTO:
-                continue
-            case EAGAIN, EWOULDBLOCK:
-                try await loop.wait(for: .readable, on: fd, deadline: nil)
-            case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-                // Out of descriptors: back off instead of spinning; clients wait in the backlog meanwhile.
-                try await Task.sleep(for: .milliseconds(100))
-            default:
-                throw TransportError.lastError("accept \(path)")
-            }
+        let client = try await AcceptLoop.next(descriptor: { descriptor.load(ordering: .acquiring) }, loop: loop, name: "accept \(path)") {
+            mr_accept4($0, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
         }
+        let none = PeerAddress(bytes: [0, 0, 0, 0], port: 0)
+        return TCPConnection(fd: client, peer: none, local: none, loop: loop)
     }
 
     /// Stops listening and removes the socket file, unless another process has replaced it meanwhile;

@@ -1,9 +1,8 @@
 import Synchronization
-import Transport
 
-/// The control connections in progress and whether each waits for a request, so shutdown can send the idle
-/// ones away at once while a busy one finishes its answer.
-final class ControlSessionRegistry: Sendable {
+/// A server's connections in progress and whether each waits for its peer's next command, so a graceful
+/// shutdown can send the idle ones away at once while busy ones finish (SMTP sessions, control connections).
+public final class ConnectionRegistry: Sendable {
     private struct Entry {
         var connection: TCPConnection
         var idle: Bool
@@ -17,11 +16,13 @@ final class ControlSessionRegistry: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     /// Connections in progress.
-    var count: Int { state.withLock { $0.entries.count } }
+    public var count: Int { state.withLock { $0.entries.count } }
 
     /// Adds a connection; returns its key.
-    func add(_ connection: TCPConnection) -> Int {
+    public func add(_ connection: TCPConnection) -> Int {
         state.withLock { s in
             s.nextKey += 1
             s.entries[s.nextKey] = Entry(connection: connection, idle: false)
@@ -30,13 +31,13 @@ final class ControlSessionRegistry: Sendable {
     }
 
     /// Removes a connection; call before closing it, so shutdown never touches a closed socket.
-    func remove(_ key: Int) {
+    public func remove(_ key: Int) {
         _ = state.withLock { $0.entries.removeValue(forKey: key) }
     }
 
-    /// Marks the connection idle (about to wait for a request) or busy. Returns false when the server is
+    /// Marks the connection idle (about to wait for a command) or busy. Returns false when the server is
     /// draining and an idle connection should end now.
-    func setIdle(_ key: Int, _ idle: Bool) -> Bool {
+    public func setIdle(_ key: Int, _ idle: Bool) -> Bool {
         state.withLock { s in
             s.entries[key]?.idle = idle
             return !(idle && s.draining)
@@ -44,7 +45,7 @@ final class ControlSessionRegistry: Sendable {
     }
 
     /// Starts draining: idle connections are interrupted now; busy ones when they next become idle.
-    func drain() {
+    public func drain() {
         state.withLock { s in
             s.draining = true
             for entry in s.entries.values where entry.idle {
