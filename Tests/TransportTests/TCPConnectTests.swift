@@ -12,14 +12,14 @@ struct TCPConnectTests {
         let listener = try TCPListener(address: ListenAddress(host: address, port: 0))
         defer { listener.close() }
         async let accepted = listener.accept()
-        let client = try await TCPConnection.connect(host: host, port: listener.address.port, deadline: .now + .seconds(10))
+        let client = try await TCPConnection.connect(host: host, port: listener.address.port, deadline: .now + .seconds(30))
         let server = try await accepted
         defer { client.close(); server.close() }
 
         #expect(client.peer.host == address)
         #expect(client.peer.port == listener.address.port)
         #expect(server.peer == client.local)
-        try await client.write([42], deadline: .now + .seconds(10))
+        try await client.write([42], deadline: .now + .seconds(30))
         #expect(try await readExactly(server, count: 1) == [42])
     }
 
@@ -28,14 +28,14 @@ struct TCPConnectTests {
         let port = listener.address.port
         listener.close()
         await #expect(throws: TransportError.system(operation: "connect 127.0.0.1:\(port)", errno: ECONNREFUSED)) {
-            _ = try await TCPConnection.connect(host: "127.0.0.1", port: port, deadline: .now + .seconds(10))
+            _ = try await TCPConnection.connect(host: "127.0.0.1", port: port, deadline: .now + .seconds(30))
         }
     }
 
     @Test(arguments: ["nonexistent.invalid", ".invalid"])
     func anUnresolvableNameIsAResolutionError(host: String) async throws {
         let error = await #expect(throws: TransportError.self) {
-            _ = try await TCPConnection.connect(host: host, port: 25, deadline: .now + .seconds(10))
+            _ = try await TCPConnection.connect(host: host, port: 25, deadline: .now + .seconds(30))
         }
         guard case .resolution(let named, let reason) = error else {
             Issue.record("expected a resolution error, got \(String(describing: error))")

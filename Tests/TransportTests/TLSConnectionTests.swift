@@ -26,13 +26,13 @@ struct TLSConnectionTests {
 
         // Far more than the socket and engine buffers hold: both ends wait for output and for input.
         let upward = testPattern(count: 1 << 20, seed: 3)
-        async let sent: Void = client.write(upward, deadline: .now + .seconds(10))
+        async let sent: Void = client.write(upward, deadline: .now + .seconds(30))
         let receivedUp = try await readExactly(server, count: upward.count)
         try await sent
         #expect(receivedUp == upward)
 
         let downward = testPattern(count: 1 << 20, seed: 4)
-        async let sentBack: Void = server.write(downward, deadline: .now + .seconds(10))
+        async let sentBack: Void = server.write(downward, deadline: .now + .seconds(30))
         let receivedDown = try await readExactly(client, count: downward.count)
         try await sentBack
         #expect(receivedDown == downward)
@@ -47,23 +47,23 @@ struct TLSConnectionTests {
         let serving = serveTLS(on: listener, context: serverContext)
         let client = try await connectTLS(to: listener, context: try ca.clientContext(), serverName: "localhost")
         let server = try await serving.value
-        try await client.write(Array("QUIT\r\n".utf8), deadline: .now + .seconds(10))
+        try await client.write(Array("QUIT\r\n".utf8), deadline: .now + .seconds(30))
         client.close()
         client.close()  // twice is fine
         #expect(try await readExactly(server, count: 6) == Array("QUIT\r\n".utf8))
-        #expect(try await server.read(maxBytes: 100, deadline: .now + .seconds(10)) { _ in } == 0)
+        #expect(try await server.read(maxBytes: 100, deadline: .now + .seconds(30)) { _ in } == 0)
         server.close()
 
         // The same, but the TCP connection goes away without close_notify: possibly truncated, so an error.
         let servingAgain = serveTLS(on: listener, context: serverContext)
-        let tcp = try await TCPConnection.connect(host: "127.0.0.1", port: listener.address.port, deadline: .now + .seconds(10))
+        let tcp = try await TCPConnection.connect(host: "127.0.0.1", port: listener.address.port, deadline: .now + .seconds(30))
         let abrupt = try await TLSConnection.connect(
-            over: tcp, context: try ca.clientContext(), serverName: "localhost", deadline: .now + .seconds(10))
+            over: tcp, context: try ca.clientContext(), serverName: "localhost", deadline: .now + .seconds(30))
         let serverAgain = try await servingAgain.value
         defer { serverAgain.close() }
         tcp.close()
         await #expect(throws: TLSError.closed) {
-            _ = try await serverAgain.read(maxBytes: 100, deadline: .now + .seconds(10)) { _ in }
+            _ = try await serverAgain.read(maxBytes: 100, deadline: .now + .seconds(30)) { _ in }
         }
         withExtendedLifetime(abrupt) {}
     }
@@ -118,7 +118,7 @@ struct TLSConnectionTests {
         // Neither the issuer nor the name is checked: "wrong.example" would fail if it were.
         let client = try await connectTLS(to: listener, context: trusting, serverName: "wrong.example")
         let server = try await serving.value
-        try await client.write([1, 2, 3], deadline: .now + .seconds(10))
+        try await client.write([1, 2, 3], deadline: .now + .seconds(30))
         #expect(try await readExactly(server, count: 3) == [1, 2, 3])
         client.close()
         server.close()
@@ -132,9 +132,9 @@ struct TLSConnectionTests {
         let serving = Task {
             let connection = try await listener.accept()
             var hello: [UInt8] = []
-            _ = try await connection.read(into: &hello, deadline: .now + .seconds(10))  // the ClientHello
+            _ = try await connection.read(into: &hello, deadline: .now + .seconds(30))  // the ClientHello
             if peer == .sendsAGreeting {
-                try await connection.write(Array("220 plain.example ESMTP ready\r\n".utf8), deadline: .now + .seconds(10))
+                try await connection.write(Array("220 plain.example ESMTP ready\r\n".utf8), deadline: .now + .seconds(30))
             }
             connection.close()
         }
@@ -158,7 +158,7 @@ struct TLSConnectionTests {
         let listener = try TCPListener(address: ListenAddress(host: "127.0.0.1", port: 0))
         defer { listener.close() }
         let silent = Task { try await listener.accept() }  // accepts, then says nothing
-        let tcp = try await TCPConnection.connect(host: "127.0.0.1", port: listener.address.port, deadline: .now + .seconds(10))
+        let tcp = try await TCPConnection.connect(host: "127.0.0.1", port: listener.address.port, deadline: .now + .seconds(30))
         let started = ContinuousClock.now
         await #expect(throws: TLSError.transport(.timedOut)) {
             _ = try await TLSConnection.connect(
@@ -199,14 +199,14 @@ enum PlaintextPeer: Sendable, CustomTestStringConvertible {
 func serveTLS(on listener: TCPListener, context: TLSContext) -> Task<TLSConnection, any Error> {
     Task {
         let connection = try await listener.accept()
-        return try await TLSConnection.accept(over: connection, context: context, deadline: .now + .seconds(10))
+        return try await TLSConnection.accept(over: connection, context: context, deadline: .now + .seconds(30))
     }
 }
 
 /// Connects to `listener` by name ("localhost") and runs the client handshake.
 func connectTLS(to listener: TCPListener, context: TLSContext, serverName: String) async throws -> TLSConnection {
-    let tcp = try await TCPConnection.connect(host: "localhost", port: listener.address.port, deadline: .now + .seconds(10))
-    return try await TLSConnection.connect(over: tcp, context: context, serverName: serverName, deadline: .now + .seconds(10))
+    let tcp = try await TCPConnection.connect(host: "localhost", port: listener.address.port, deadline: .now + .seconds(30))
+    return try await TLSConnection.connect(over: tcp, context: context, serverName: serverName, deadline: .now + .seconds(30))
 }
 
 /// The client's TLSError from one handshake against a server with `serverContext`.
