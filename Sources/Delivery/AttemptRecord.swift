@@ -4,13 +4,15 @@ import Spool
 public struct AttemptRecord: Sendable, Equatable, Codable {
     /// One recipient of the attempt, classified as its `msg=delivery` log line is.
     public struct Recipient: Sendable, Equatable, Codable {
+        /// The log's `status=`: delivered (2xx), to be retried, or failed for good.
+        public enum Status: String, Sendable, Codable { case sent, deferred, bounced }
+
         public var address: String
-        /// `sent`, `deferred` or `bounced`.
-        public var status: String
+        public var status: Status
         /// The upstream's reply, or relayd's reason (a connection failure, an expiry).
         public var reply: String
 
-        public init(address: String, status: String, reply: String) {
+        public init(address: String, status: Status, reply: String) {
             self.address = address
             self.status = status
             self.reply = reply

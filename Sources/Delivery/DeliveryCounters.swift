@@ -28,10 +28,9 @@ struct DeliveryCounters: Sendable, Equatable {
         if buckets[slot].minute != minute { buckets[slot] = Bucket(minute: minute) }
         for recipient in recipients {
             switch recipient.status {
-            case "sent": buckets[slot].totals.sent += 1
-            case "deferred": buckets[slot].totals.deferred += 1
-            case "bounced": buckets[slot].totals.bounced += 1
-            default: break
+            case .sent: buckets[slot].totals.sent += 1
+            case .deferred: buckets[slot].totals.deferred += 1
+            case .bounced: buckets[slot].totals.bounced += 1
             }
         }
     }

@@ -13,10 +13,10 @@ extension QueueRunner {
     /// and `relayctl send-test` name it: `sent`, `deferred` (also when no outcome is known yet) or `bounced`.
     static func attemptOutcomes(_ state: DeliveryState, outstanding: [String]) -> [AttemptRecord.Recipient] {
         state.recipients.filter { outstanding.contains($0.address) }.map { recipient in
-            let status = switch recipient.status {
-            case .delivered: "sent"
-            case .failed: "bounced"
-            case .pending, .deferred: "deferred"
+            let status: AttemptRecord.Recipient.Status = switch recipient.status {
+            case .delivered: .sent
+            case .failed: .bounced
+            case .pending, .deferred: .deferred
             }
             return AttemptRecord.Recipient(address: recipient.address, status: status, reply: recipient.reply ?? "")
         }
@@ -28,7 +28,7 @@ extension QueueRunner {
         _ outcomes: [AttemptRecord.Recipient], relay: String, attempts: Int, receivedAt: Double, now: Double,
         attemptTime: Duration, logger: Logger
     ) {
-        var groups: [(status: String, reply: String, recipients: [String])] = []
+        var groups: [(status: AttemptRecord.Recipient.Status, reply: String, recipients: [String])] = []
         for outcome in outcomes {
             if let i = groups.firstIndex(where: { $0.status == outcome.status && $0.reply == outcome.reply }) {
                 groups[i].recipients.append(outcome.address)
@@ -44,7 +44,7 @@ extension QueueRunner {
                 "delay": "\(delay)", "attempt_time": "\(attempt)", "attempts": "\(attempts)",
                 "status": "\(group.status)", "reply": "\(group.reply)",
             ]
-            if group.status == "deferred" {
+            if group.status == .deferred {
                 logger.warning("delivery", metadata: metadata)
             } else {
                 logger.info("delivery", metadata: metadata)

@@ -74,9 +74,9 @@ struct DaemonControlHandler: ControlHandler {
         guard let record = await runner.awaitOutcome(of: id, timeout: timeout) else { return nil }
         return AttemptOutcome(id: record.id, relay: record.relay, recipients: record.recipients.map { recipient in
             let status: AttemptOutcome.Recipient.Status = switch recipient.status {
-            case "sent": .sent
-            case "bounced": .bounced
-            default: .deferred
+            case .sent: .sent
+            case .deferred: .deferred
+            case .bounced: .bounced
             }
             return .init(address: recipient.address, status: status, reply: recipient.reply)
         })

@@ -264,9 +264,9 @@ struct QueueOperationsTests {
 
         let record = try #require(await harness.runner.awaitOutcome(of: id, timeout: .seconds(30)))
         #expect(record.recipients == [
-            .init(address: Self.bob, status: "sent", reply: "250 2.0.0 Ok"),
-            .init(address: Self.carol, status: "deferred", reply: "450 4.2.0 Mailbox busy"),
-            .init(address: Self.dave, status: "bounced", reply: "550 5.1.1 No such user"),
+            .init(address: Self.bob, status: .sent, reply: "250 2.0.0 Ok"),
+            .init(address: Self.carol, status: .deferred, reply: "450 4.2.0 Mailbox busy"),
+            .init(address: Self.dave, status: .bounced, reply: "550 5.1.1 No such user"),
         ])
         let oneEach = DeliveryStatistics(delivered: 1, deferred: 1, bounced: 1, active: 0, upstream: nil)
         #expect(await harness.runner.statistics() == oneEach)
@@ -292,7 +292,7 @@ struct QueueOperationsTests {
         let record = try #require(await waiting.value)
         #expect(record.id == id)
         #expect(record.relay == "scripted")
-        #expect(record.recipients == [.init(address: Self.bob, status: "sent", reply: "250 2.0.0 Ok")])
+        #expect(record.recipients == [.init(address: Self.bob, status: .sent, reply: "250 2.0.0 Ok")])
         #expect(record.finishedAt >= started - 1 && record.finishedAt <= Date().timeIntervalSince1970 + 1)
         #expect(runner.history.waiterCount == 0)
         #expect(harness.temp.names(in: .queue) == [], "the queue already shows the outcome")
@@ -306,7 +306,7 @@ struct QueueOperationsTests {
 
         let record = try #require(await harness.runner.awaitOutcome(of: id, timeout: .milliseconds(1)))
         #expect(record.id == id)
-        #expect(record.recipients.map(\.status) == ["sent"])
+        #expect(record.recipients.map(\.status) == [.sent])
     }
 
     @Test func awaitingAnOutcomeThatNeverComesTimesOutAndLeavesNothingBehind() async throws {
