@@ -26,17 +26,7 @@ public final class BlockingSocket: @unchecked Sendable {
     public static func connect(host: String, port: UInt16, timeout: Duration = .seconds(60)) async throws -> BlockingSocket {
         try await onDedicatedThread {
             guard let address = SocketAddress(numericHost: host, port: port) else { throw POSIXError(.EINVAL) }
-            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
-            guard result == 0 else {
-                let code = errno
-                Glibc.close(fd)
-                throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
-            }
-            var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-            return BlockingSocket(fd: fd)
+            return try connected(family: address.family, timeout: timeout) { fd in address.withSockaddr { Glibc.connect(fd, $0, $1) } }
         }
     }
 
@@ -44,18 +34,23 @@ public final class BlockingSocket: @unchecked Sendable {
     public static func connect(unixPath path: String, timeout: Duration = .seconds(60)) async throws -> BlockingSocket {
         try await onDedicatedThread {
             let address = try UnixSocketAddress(path: path)
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            let result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
-            guard result == 0 else {
-                let code = errno
-                Glibc.close(fd)
-                throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
-            }
-            var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-            return BlockingSocket(fd: fd)
+            return try connected(family: AF_UNIX, timeout: timeout) { fd in address.withSockaddr { Glibc.connect(fd, $0, $1) } }
         }
+    }
+
+    /// A new stream socket of `family`, connected by `connect` (its `connect(2)` result), every read and write
+    /// bounded by `timeout`.
+    private static func connected(family: Int32, timeout: Duration, _ connect: (Int32) -> Int32) throws -> BlockingSocket {
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard connect(fd) == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+        }
+        var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        return BlockingSocket(fd: fd)
     }
 
     /// The client's own port, which the server should report as the peer's.
