@@ -48,11 +48,7 @@ extension Spool {
     public func state(of id: QueueID) async throws(SpoolError) -> DeliveryState {
         let path = layout.messagePath(id)
         let envelope = try await io.run { () throws(SpoolError) -> MessageEnvelope in
-            let file: POSIXFile
-            do throws(SpoolError) { file = try POSIXFile.openForReading(path) } catch {
-                if case .io(_, _, ENOENT) = error { throw .notFound(id) }
-                throw error
-            }
+            let file = try Spool.openMessageFile(path, id: id)
             defer { file.close() }
             return try MessageFileFormat.readHeader(file).envelope
         }

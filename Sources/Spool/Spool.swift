@@ -86,11 +86,7 @@ public final class Spool: Sendable {
 
     /// Envelope and message bytes of the queue file at `path` (in `queue/` or `failed/`).
     static func readMessageFile(_ path: String, id: QueueID) throws(SpoolError) -> (envelope: MessageEnvelope, body: [UInt8]) {
-        let file: POSIXFile
-        do throws(SpoolError) { file = try POSIXFile.openForReading(path) } catch {
-            if case .io(_, _, ENOENT) = error { throw .notFound(id) }
-            throw error
-        }
+        let file = try openMessageFile(path, id: id)
         defer { file.close() }
         // One read of the whole file; the header is parsed from the same bytes.
         let bytes = try file.read()
@@ -99,6 +95,14 @@ public final class Spool: Sendable {
             throw .corrupt(path: path, reason: "body is \(bytes.count - header.bodyOffset) bytes, expected \(header.bodySize)")
         }
         return (header.envelope, Array(bytes[header.bodyOffset...]))
+    }
+
+    /// The queue file of `id` at `path`, open for reading; `.notFound` when it is not there.
+    static func openMessageFile(_ path: String, id: QueueID) throws(SpoolError) -> POSIXFile {
+        do throws(SpoolError) { return try POSIXFile.openForReading(path) } catch {
+            if case .io(_, _, ENOENT) = error { throw .notFound(id) }
+            throw error
+        }
     }
 
     /// Records a new delivery state atomically (temp file, fsync, rename, directory fsync).
