@@ -113,7 +113,7 @@ extension QueueRunner {
     /// The outcome of the message's most recent attempt (among the last 1,000 attempts), or else of its next
     /// one; nil when none ends within `timeout`.
     public func awaitOutcome(of id: QueueID, timeout: Duration) async -> AttemptRecord? {
-        await history.outcome(of: id, timeout: timeout)
+        await recentAttempts.outcome(of: id, timeout: timeout)
     }
 
     private func retryNow(_ id: QueueID) async -> QueueOperationOutcome {

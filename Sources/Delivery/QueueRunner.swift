@@ -43,7 +43,7 @@ public final class QueueRunner: Service, Sendable {
     let logger: Logger
     let index = QueueIndex()
     /// The last attempts' outcomes, for `relayctl send-test`.
-    let history = AttemptHistory()
+    let recentAttempts = AttemptHistory()
     /// The last hour's recipient outcomes, for `relayctl stats`.
     let counters = Mutex(DeliveryCounters())
 
@@ -191,7 +191,7 @@ public final class QueueRunner: Service, Sendable {
         await conclude(id, envelope: envelope, body: body, state: state, relay: report.relay, now: now, logger: logger)
         // Published once the outcome is recorded and the message finished or rescheduled, so whoever waited
         // for it finds the queue already showing it.
-        history.record(AttemptRecord(id: id, relay: report.relay, finishedAt: now, recipients: outcomes))
+        recentAttempts.record(AttemptRecord(id: id, relay: report.relay, finishedAt: now, recipients: outcomes))
     }
 
     /// The end of an attempt whose outcomes are in `state`: record them, bounce new failures, then finish the

@@ -284,7 +284,7 @@ struct QueueOperationsTests {
         #expect(await harness.transport.waitForCalls(1))
         let runner = harness.runner
         let waiting = Task { await runner.awaitOutcome(of: id, timeout: .seconds(60)) }
-        #expect(await eventually { runner.history.waiterCount == 1 })
+        #expect(await eventually { runner.recentAttempts.waiterCount == 1 })
         #expect(await harness.runner.statistics().active == 1)
         let started = Date().timeIntervalSince1970
         gate.open()
@@ -294,7 +294,7 @@ struct QueueOperationsTests {
         #expect(record.relay == "scripted")
         #expect(record.recipients == [.init(address: Self.bob, status: .sent, reply: "250 2.0.0 Ok")])
         #expect(record.finishedAt >= started - 1 && record.finishedAt <= Date().timeIntervalSince1970 + 1)
-        #expect(runner.history.waiterCount == 0)
+        #expect(runner.recentAttempts.waiterCount == 0)
         #expect(harness.temp.names(in: .queue) == [], "the queue already shows the outcome")
     }
 
@@ -313,13 +313,13 @@ struct QueueOperationsTests {
         let harness = try RunnerHarness(transport: ScriptedTransport(always: .delivered("250 2.0.0 Ok")))
         defer { harness.stop() }
         #expect(await harness.runner.awaitOutcome(of: Self.unknown, timeout: .milliseconds(200)) == nil)
-        #expect(harness.runner.history.waiterCount == 0)
+        #expect(harness.runner.recentAttempts.waiterCount == 0)
 
         let runner = harness.runner
         let cancelled = Task { await runner.awaitOutcome(of: Self.unknown, timeout: .seconds(600)) }
-        #expect(await eventually { runner.history.waiterCount == 1 })
+        #expect(await eventually { runner.recentAttempts.waiterCount == 1 })
         cancelled.cancel()
         #expect(await cancelled.value == nil)
-        #expect(runner.history.waiterCount == 0)
+        #expect(runner.recentAttempts.waiterCount == 0)
     }
 }
