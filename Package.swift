@@ -70,7 +70,7 @@ let package = Package(
         // relayctl's output formats, argument values and test-message client, apart from its commands to be unit-tested.
         .target(name: "RelayctlCore", dependencies: ["Control", "Spool", "RelayConfiguration", "SMTPProtocol"]),
         .executableTarget(name: "relayctl", dependencies: [
-            "RelayctlCore", "Control", "RelayConfiguration", "Spool", "SMTPProtocol",
+            "RelayctlCore", "Control", "FastJSON", "RelayConfiguration", "Spool", "SMTPProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),

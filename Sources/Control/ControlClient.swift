@@ -81,12 +81,21 @@ public final class ControlClient {
     public func queue(_ filter: QueueFilter, each: (QueueEntry) -> Void) throws(ControlClientError) -> QueueSummary {
         try send(.queue(filter))
         while true {
-            switch try nextReply() {
-            case .message(let entry): each(entry)
+            guard let line = try nextLine() else { throw .disconnected(path: path) }
+            let listed: Result<QueueEntry?, JSONError> = line.withUnsafeBufferPointer { bytes in
+                do throws(JSONError) { return .success(try ControlReply.listedEntry(bytes)) } catch { return .failure(error) }
+            }
+            switch listed {
+            case .success(let entry?):
+                each(entry)
+                continue
+            case .success(nil): break
+            case .failure(let error): throw .malformedReply(error.message)
+            }
+            switch try reply(line) {
             case .summary(let summary): return summary
             case .error(let error): throw .rejected(error)
-            case nil: throw .disconnected(path: path)
-            case let other?: throw .malformedReply("a queue listing answered with \(other)")
+            case let other: throw .malformedReply("a queue listing answered with \(other)")
             }
         }
     }
@@ -94,6 +103,10 @@ public final class ControlClient {
     /// The next reply line, decoded; nil when relayd closed the connection.
     public func nextReply() throws(ControlClientError) -> ControlReply? {
         guard let line = try nextLine() else { return nil }
+        return try reply(line)
+    }
+
+    private func reply(_ line: ArraySlice<UInt8>) throws(ControlClientError) -> ControlReply {
         do { return try ControlReply(json: try JSONParser.parse(line)) } catch {
             throw .malformedReply(error.message)
         }
@@ -102,7 +115,11 @@ public final class ControlClient {
     /// The next reply line as it came (without its newline); nil when relayd closed the connection.
     public func nextLine() throws(ControlClientError) -> ArraySlice<UInt8>? {
         while true {
-            if let newline = buffer[scanned...].firstIndex(of: 10) {
+            let found = buffer.withUnsafeBufferPointer { bytes -> Int? in
+                guard scanned < bytes.count else { return nil }
+                return memchr(bytes.baseAddress! + scanned, 10, bytes.count - scanned).map { UnsafeRawPointer($0) - UnsafeRawPointer(bytes.baseAddress!) }
+            }
+            if let newline = found {
                 let line = buffer[start..<newline]
                 start = newline + 1
                 scanned = start

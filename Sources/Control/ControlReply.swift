@@ -46,6 +46,18 @@ extension ControlReply: JSONConvertible {
         }
     }
 
+    /// The entry of a `message` reply line, read without building a tree (a listing has a hundred thousand
+    /// of them); nil for a line with any other reply, which `init(json:)` then reads.
+    static func listedEntry(_ line: UnsafeBufferPointer<UInt8>) throws(JSONError) -> QueueEntry? {
+        var reader = JSONReader(line)
+        var entry: QueueEntry?
+        try reader.readObject { r, key throws(JSONError) in
+            if case "message" = key, entry == nil { entry = try QueueEntry(reader: &r) } else { try r.skipValue() }
+        }
+        try reader.finish()
+        return entry
+    }
+
     /// Reads a reply line; other members beside the one known kind are ignored (a newer relayd may add some).
     public init(json v: JSONValue) throws(JSONError) {
         if let entry = try v.optionalObject("message") { self = .message(try QueueEntry(json: entry)) }

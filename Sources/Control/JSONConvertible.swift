@@ -60,7 +60,10 @@ extension JSONValue {
 
     /// A required member holding a recipient's delivery status.
     func recipientStatus(_ key: String) throws(JSONError) -> DeliveryState.Recipient.Status {
-        let text = try string(key)
+        try Self.recipientStatus(try string(key), key)
+    }
+
+    static func recipientStatus(_ text: String, _ key: String) throws(JSONError) -> DeliveryState.Recipient.Status {
         guard let status = DeliveryState.Recipient.Status(rawValue: text) else {
             throw JSONError("\"\(key)\" must be one of \"pending\", \"deferred\", \"delivered\", \"failed\", not \"\(text)\"")
         }
@@ -78,6 +81,7 @@ extension JSONValue {
 extension JSONWriter {
     /// A `UTCTimestamp`, or null.
     mutating func timestamp(_ epochSeconds: Int?) {
-        string(epochSeconds.map(UTCTimestamp.format))
+        guard let epochSeconds else { return null() }
+        UTCTimestamp.withText(epochSeconds) { string(utf8: $0) }
     }
 }

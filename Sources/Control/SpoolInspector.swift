@@ -3,22 +3,31 @@ import Glibc
 #endif
 import Spool
 
-/// Answers the read-only requests (queue, show, show_raw, stats) from the spool's files through
-/// `SpoolReader`: relayctl's own view when relayd is down, and the listing relayd serves (it passes the ids
-/// it is delivering, shown as `active`), so both modes share one code path.
+/// Answers the read-only requests (queue, show, show_raw, stats): relayctl's own view from the spool's
+/// files when relayd is down, and what relayd serves (it passes the ids it is delivering, shown as
+/// `active`), so both modes share one code path.
 ///
-/// Disk reads and the building of entries run on `io`'s threads, never on the caller's: relayd calls this
-/// from its control sessions, and a listing of a hundred thousand messages is most of a second of work that
-/// must not hold up the event loop or the cooperative pool. A listing is read in chunks, so it streams.
+/// Listings come from the spool's catalog when there is a complete one (relayd's, in memory), else from
+/// the files through `SpoolReader`. Disk reads and the building of entries from them run on `io`'s threads,
+/// never on the caller's: relayd calls this from its control sessions, and reading a hundred thousand
+/// messages is seconds of work that must not hold up the event loop or the cooperative pool. A listing
+/// from the files is read in chunks, so it streams.
 public struct SpoolInspector: Sendable {
     public let reader: SpoolReader
     private let io: BlockingIOPool
+    /// relayd's catalog, which listings come from once complete; nil in relayctl.
+    public let catalog: SpoolCatalog?
     private let clock: @Sendable () -> Double
 
-    /// `clock` gives the current time in seconds since the epoch (tests pin it).
-    public init(root: String, io: BlockingIOPool, clock: @escaping @Sendable () -> Double = SpoolInspector.wallClock) {
+    /// `catalog`: relayd's, for listings without reading files. `clock` gives the current time in seconds
+    /// since the epoch (tests pin it).
+    public init(
+        root: String, io: BlockingIOPool, catalog: SpoolCatalog? = nil,
+        clock: @escaping @Sendable () -> Double = SpoolInspector.wallClock
+    ) {
         reader = SpoolReader(root: root)
         self.io = io
+        self.catalog = catalog
         self.clock = clock
     }
 
@@ -31,6 +40,9 @@ public struct SpoolInspector: Sendable {
     public func queue(
         _ filter: QueueFilter, active: Set<QueueID> = [], emit: (QueueEntry) async throws -> Void
     ) async throws -> QueueSummary {
+        if let entries = catalog?.entries() {
+            return try await queue(entries, filter, active: active, emit: emit)
+        }
         let reader = self.reader
         let listing = try await io.run { () throws(SpoolError) in try reader.list() }
         var summary = QueueSummary()
@@ -49,6 +61,21 @@ public struct SpoolInspector: Sendable {
                 summary.add(entry)
                 try await emit(entry)
             }
+        }
+        return summary
+    }
+
+    /// Streams the catalog's entries that `filter` matches.
+    private func queue(
+        _ entries: SpoolCatalog.Snapshot, _ filter: QueueFilter, active: Set<QueueID>, emit: (QueueEntry) async throws -> Void
+    ) async throws -> QueueSummary {
+        let now = clock()
+        var summary = QueueSummary()
+        for spooled in entries {
+            let entry = QueueEntry(spooled, now: now, active: active.contains(spooled.id))
+            guard filter.matches(entry) else { continue }
+            summary.add(entry)
+            try await emit(entry)
         }
         return summary
     }

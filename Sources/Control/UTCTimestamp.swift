@@ -9,24 +9,39 @@ import Glibc
 public enum UTCTimestamp {
     /// `epochSeconds` as `YYYY-MM-DDTHH:MM:SSZ`.
     public static func format(_ epochSeconds: Int) -> String {
+        withText(epochSeconds) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Calls `body` with `epochSeconds` as `YYYY-MM-DDTHH:MM:SSZ` in bytes on the stack: a listing writes
+    /// a few hundred thousand of them, each better without a string of its own.
+    public static func withText<R>(_ epochSeconds: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         var time = time_t(epochSeconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        var out: [UInt8] = []
-        out.reserveCapacity(20)
-        append(Int(parts.tm_year) + 1900, digits: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        append(Int(parts.tm_mon) + 1, digits: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        append(Int(parts.tm_mday), digits: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        append(Int(parts.tm_hour), digits: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        append(Int(parts.tm_min), digits: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        append(Int(parts.tm_sec), digits: 2, to: &out)
-        out.append(UInt8(ascii: "Z"))
-        return String(decoding: out, as: UTF8.self)
+        var text: (UInt64, UInt64, UInt32) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &text) { raw in
+            let out = raw.bindMemory(to: UInt8.self)
+            var at = 0
+            func put(_ value: Int32, digits: Int, then separator: UInt8?) {
+                var rest = Int(max(0, value))
+                for i in stride(from: digits - 1, through: 0, by: -1) {
+                    out[at + i] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                at += digits
+                if let separator {
+                    out[at] = separator
+                    at += 1
+                }
+            }
+            put(parts.tm_year + 1900, digits: 4, then: UInt8(ascii: "-"))
+            put(parts.tm_mon + 1, digits: 2, then: UInt8(ascii: "-"))
+            put(parts.tm_mday, digits: 2, then: UInt8(ascii: "T"))
+            put(parts.tm_hour, digits: 2, then: UInt8(ascii: ":"))
+            put(parts.tm_min, digits: 2, then: UInt8(ascii: ":"))
+            put(parts.tm_sec, digits: 2, then: UInt8(ascii: "Z"))
+            return body(UnsafeBufferPointer(rebasing: out[..<at]))
+        }
     }
 
     /// Seconds since the epoch for a `YYYY-MM-DDTHH:MM:SSZ` text (fractional seconds are accepted and
@@ -50,17 +65,6 @@ public enum UTCTimestamp {
         parts.tm_min = Int32(minute)
         parts.tm_sec = Int32(second)
         return Int(timegm(&parts))
-    }
-
-    private static func append(_ value: Int, digits: Int, to out: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<digits { divisor *= 10 }
-        var rest = max(0, value)
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 
     private static func number(_ bytes: ArraySlice<UInt8>) -> Int? {

@@ -34,7 +34,8 @@ public enum JSONParser {
     }
 }
 
-private struct Parser {
+/// The recursive-descent parser behind `JSONParser`, and the scanner `JSONReader` reads values with.
+struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
@@ -73,6 +74,8 @@ private struct Parser {
         guard depth <= JSONParser.maximumDepth else { throw error("nested deeper than \(JSONParser.maximumDepth) levels") }
         index += 1
         var members: [(key: String, value: JSONValue)] = []
+        // One allocation for the objects read here (at most about twenty members), not five as it grows.
+        members.reserveCapacity(16)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -187,6 +190,32 @@ private struct Parser {
             if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
             guard byte >= 0x20 else { throw error("control character in a string") }
             index += 1
+        }
+        throw error("the text ends inside a string")
+    }
+
+    /// Reads past a string without making a `String` of it, checking it as `string()` would.
+    mutating func skipString() throws(JSONError) {
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { break }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"): continue
+                case UInt8(ascii: "u"): _ = try hex4()
+                default: throw error("unknown escape")
+                }
+            default:
+                guard byte >= 0x20 else { throw error("control character in a string") }
+            }
         }
         throw error("the text ends inside a string")
     }

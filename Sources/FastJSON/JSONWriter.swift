@@ -56,23 +56,27 @@ public struct JSONWriter: Sendable {
         separate()
         storage.append(UInt8(ascii: "\""))
         storage.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        storage.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        storage.append(UInt8(ascii: "\""))
+        storage.append(UInt8(ascii: ":"))
         needsComma = false
     }
 
     @inlinable public mutating func string(_ text: String) {
+        var text = text
+        text.withUTF8 { string(utf8: $0) }
+    }
+
+    /// A string given as its UTF-8 bytes (valid UTF-8, as a `String`'s are): for text built on the stack.
+    @inlinable public mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
         separate()
         storage.append(UInt8(ascii: "\""))
-        var text = text
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for (offset, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                storage.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<offset]))
-                appendEscape(byte)
-                runStart = offset + 1
-            }
-            storage.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        var runStart = 0
+        for (offset, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            storage.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<offset]))
+            appendEscape(byte)
+            runStart = offset + 1
         }
+        storage.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         storage.append(UInt8(ascii: "\""))
         needsComma = true
     }
@@ -106,13 +110,15 @@ public struct JSONWriter: Sendable {
 
     @inlinable public mutating func bool(_ flag: Bool) {
         separate()
-        storage.append(contentsOf: flag ? Array("true".utf8) : Array("false".utf8))
+        let text: StaticString = flag ? "true" : "false"
+        storage.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         needsComma = true
     }
 
     @inlinable public mutating func null() {
         separate()
-        storage.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
+        let text: StaticString = "null"
+        storage.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         needsComma = true
     }
 
@@ -124,6 +130,29 @@ public struct JSONWriter: Sendable {
     /// The number, or null when nil.
     @inlinable public mutating func int(_ number: Int?) {
         if let number { int(number) } else { null() }
+    }
+
+    /// Writes a parsed value back out, members in their order.
+    public mutating func value(_ value: JSONValue) {
+        switch value {
+        case .null: null()
+        case .bool(let flag): bool(flag)
+        case .int(let number): int(number)
+        case .double(let number): double(number)
+        case .string(let text): string(text)
+        case .array(let items): array(items) { w, item in w.value(item) }
+        case .object(let members):
+            object { w in
+                for member in members {
+                    w.separate()
+                    w.needsComma = false
+                    w.string(member.key)
+                    w.storage.append(UInt8(ascii: ":"))
+                    w.needsComma = false
+                    w.value(member.value)
+                }
+            }
+        }
     }
 
     /// Writes an already encoded JSON value as it is (one produced by a `JSONWriter`, say).

@@ -53,9 +53,9 @@ struct FailedFolder {
     }
 
     /// Removes the messages retired before `cutoff`, message file first, and states left without a message
-    /// that are as old. Returns the number of messages removed.
-    func purge(olderThan cutoff: Double, recycler: InodeRecycler) throws(SpoolError) -> Int {
-        var removed = 0
+    /// that are as old. Returns the messages removed.
+    func purge(olderThan cutoff: Double, recycler: InodeRecycler) throws(SpoolError) -> [QueueID] {
+        var removed: [QueueID] = []
         for (id, entry) in try entries() {
             let messagePath = layout.failedMessagePath(id)
             let statePath = layout.failedStatePath(id)
@@ -64,7 +64,7 @@ struct FailedFolder {
                   retiredAt < cutoff else { continue }
             if entry.hasMessage {
                 try recycler.retire(messagePath)
-                removed += 1
+                removed.append(id)
             }
             if entry.hasState, unlink(statePath) != 0, errno != ENOENT { throw SpoolError.fromErrno("unlink", statePath) }
         }

@@ -42,6 +42,7 @@ extension Spool {
             unlink(layout.statePath(id))
         }
         statefulIDs.withLock { _ = $0.remove(id) }
+        catalog.retired(id, state: state, at: Date().timeIntervalSince1970)
     }
 
     /// Every message kept in `failed/`, oldest id first, with entries that could not be read (left in place
@@ -64,8 +65,10 @@ extension Spool {
     public func purgeFailed(olderThan cutoff: Double) async throws(SpoolError) -> Int {
         let layout = self.layout
         let recycler = self.recycler
-        return try await io.run { () throws(SpoolError) in
+        let purged = try await io.run { () throws(SpoolError) in
             try FailedFolder(layout: layout).purge(olderThan: cutoff, recycler: recycler)
         }
+        for id in purged { catalog.removed(id) }
+        return purged.count
     }
 }

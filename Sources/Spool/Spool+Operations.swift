@@ -24,6 +24,7 @@ extension Spool {
             }
         }
         statefulIDs.withLock { _ = $0.remove(id) }
+        catalog.removed(id)
         try await commitQueue.commit { () throws(SpoolError) in }
     }
 
@@ -39,6 +40,7 @@ extension Spool {
                 throw SpoolError.fromErrno("unlink", layout.failedStatePath(id))
             }
         }
+        catalog.removed(id)
         try await commitQueue.commit { () throws(SpoolError) in }
     }
 

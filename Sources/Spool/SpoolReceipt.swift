@@ -96,6 +96,7 @@ public final class SpoolReceipt: @unchecked Sendable {
             }
         }
         if existing == nil { spool.freshMessages.insert(envelope, body: chunk) }
+        spool.catalog.added(envelope, size: bodySize)
         spool.announce(id)
         return id
     }

@@ -9,6 +9,8 @@ public struct SpoolRecoveryReport: Sendable {
     public var messages: [QueuedMessage]
     /// Entries moved to `corrupt/`, each with its reason.
     public var quarantined: [SpoolError]
+    /// Entries of `failed/` that could not be read; left in place for an operator, and not listed.
+    public var unreadableFailed: [SpoolError] = []
 }
 
 extension Spool {
@@ -26,6 +28,10 @@ extension Spool {
             return count
         }
         let (messages, quarantined) = try await scan()
-        return SpoolRecoveryReport(discardedIncoming: discarded, messages: messages, quarantined: quarantined)
+        // failed/ changes only through this spool from now on, so it is read once, here.
+        let failed = try await failedMessages()
+        catalog.completed(failed: failed.messages)
+        return SpoolRecoveryReport(
+            discardedIncoming: discarded, messages: messages, quarantined: quarantined, unreadableFailed: failed.unreadable)
     }
 }

@@ -6,8 +6,9 @@ import Glibc
 struct SpoolScanner {
     let layout: SpoolLayout
 
-    /// Envelope and state of every committed message; unreadable ones are moved to `corrupt/`.
-    func scan() throws(SpoolError) -> (messages: [QueuedMessage], quarantined: [SpoolError]) {
+    /// Envelope and state of every committed message; unreadable ones are moved to `corrupt/`. A message
+    /// `known` answers for is taken from there instead of read (the catalog's, once complete).
+    func scan(known: (QueueID) -> QueuedMessage? = { _ in nil }) throws(SpoolError) -> (messages: [QueuedMessage], quarantined: [SpoolError]) {
         var messages: [QueuedMessage] = []
         var quarantined: [SpoolError] = []
         var stateFiles = Set<String>()
@@ -19,6 +20,10 @@ struct SpoolScanner {
         for name in messageIDs.sorted() {
             guard let id = QueueID(name) else {
                 quarantine("\(layout.queue)/\(name).msg", reason: "file name is not a queue id", into: &quarantined)
+                continue
+            }
+            if let message = known(id) {
+                messages.append(message)
                 continue
             }
             do throws(SpoolError) {
@@ -45,6 +50,9 @@ struct SpoolScanner {
             let statePath = layout.statePath(id)
             do throws(SpoolError) {
                 state = try DeliveryState.read(from: statePath)
+                // A scan feeds scheduling and the catalog; `relayctl show` reads the history from the file.
+                // Dropped here, a scan of a big queue holds a fraction of the memory.
+                state.history = nil
             } catch .io(_, _, ENOENT) {
                 // Gone since the listing: the message was finished meanwhile (removed or retired; skip it,
                 // as for a vanished message), or `loadState` quarantined the state and reported it already.

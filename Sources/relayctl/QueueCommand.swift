@@ -43,14 +43,19 @@ struct QueueCommand: AsyncParsableCommand {
         let table = QueueTable(now: SpoolInspector.wallClock())
         let json = self.json
         var headerPrinted = false
+        var output = StandardOutputBuffer()
         let summary = try await source.queue(arguments.filter) { entry in
-            if json { return StandardStreams.printJSONLine(entry) }
-            if !headerPrinted {
-                print(QueueTable.header)
-                headerPrinted = true
+            if json {
+                output.append(jsonLine: entry)
+            } else {
+                if !headerPrinted {
+                    output.append(QueueTable.header + "\n")
+                    headerPrinted = true
+                }
+                output.append { table.append(entry, to: &$0) }
             }
-            for line in table.lines(for: entry) { print(line) }
         }
+        output.flush()
         for problem in summary.unreadable { StandardStreams.printError("not listed: \(problem)") }
         guard summary.messages > 0 else {
             // JSON Lines readers get no prose on stdout: the exit status says it.

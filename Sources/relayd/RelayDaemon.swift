@@ -27,7 +27,7 @@ struct RelayDaemon {
         raiseDescriptorLimit()
 
         let spool: Spool
-        let report: SpoolRecoveryReport
+        var report: SpoolRecoveryReport
         do {
             spool = try Spool(root: settings.spool.path)
             report = try await spool.recover()
@@ -36,6 +36,9 @@ struct RelayDaemon {
         }
         for problem in report.quarantined {
             logger.error("quarantined unreadable queue entry", metadata: ["reason": "\(problem)"])
+        }
+        for problem in report.unreadableFailed {
+            logger.error("unreadable entry in failed/, not listed", metadata: ["reason": "\(problem)"])
         }
         logger.info("spool recovered", metadata: [
             "path": "\(settings.spool.path)", "queued": "\(report.messages.count)",
@@ -92,14 +95,17 @@ struct RelayDaemon {
                 bounceReportingHost: settings.bounces == .dsn ? settings.hostname : nil, executor: deliveryLoop),
             logger: logger)
         await runner.enqueue(report.messages)
+        report.messages = []  // a big queue's hundred thousand entries: not to be kept for the daemon's life
+        let trimmer = IdleMemoryTrimmer(server: server)
+        trimmer.noteBurst()  // the recovery's scan
 
         let control: ControlServer
         do {
             control = try ControlServer(
                 path: settings.listen.control,
                 handler: DaemonControlHandler(
-                    inspector: SpoolInspector(root: settings.spool.path, io: BlockingIOPool(threads: 1)),
-                    runner: runner),
+                    inspector: SpoolInspector(root: settings.spool.path, io: BlockingIOPool(threads: 1), catalog: spool.catalog),
+                    runner: runner, memoryTrimmer: trimmer),
                 logger: logger)
         } catch {
             throw StartupError(description: "control socket \(settings.listen.control): \(error)")
@@ -107,7 +113,7 @@ struct RelayDaemon {
 
         // Services stop in reverse order: the listener first, then deliveries in flight finish.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: IdleMemoryTrimmer(server: server))]
+            services: [.init(service: trimmer)]
                 + (upstreamService.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
                 + [.init(service: runner), .init(service: server), .init(service: control)],
             gracefulShutdownSignals: [.sigterm, .sigint],

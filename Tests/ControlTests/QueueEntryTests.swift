@@ -100,4 +100,19 @@ struct QueueEntryTests {
         let error = #expect(throws: JSONError.self) { try QueueEntry(jsonBytes: Array(json.utf8)) }
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
     }
+
+    @Test func membersANewerRelaydAddsAreSkipped() throws {
+        let entry = QueueEntry(Self.spoolEntry(state: Self.triedState), now: Self.now)
+        var text = String(decoding: entry.jsonBytes, as: UTF8.self)
+        text.removeLast()
+        text += #","priority":{"level":[1,2,{"x":null}]},"recipients_total":2}"#
+        #expect(try QueueEntry(jsonBytes: Array(text.utf8)) == entry)
+    }
+
+    @Test func aMissingRequiredMemberIsNamed() throws {
+        let entry = QueueEntry(Self.spoolEntry(state: Self.triedState), now: Self.now)
+        let text = String(decoding: entry.jsonBytes, as: UTF8.self).replacingOccurrences(of: #""attempts":"#, with: #""tries":"#)
+        let error = #expect(throws: JSONError.self) { try QueueEntry(jsonBytes: Array(text.utf8)) }
+        #expect(error?.message == #""attempts" is missing"#)
+    }
 }

@@ -57,6 +57,45 @@ struct SpoolInspectorTests {
         }
     }
 
+    @Test func relaydsCatalogListsWhatTheFilesList() async throws {
+        try await withTemporarySpool { temp in
+            _ = try await temp.spool.recover()
+            _ = try await temp.spool.commitMessage(sender: "", recipients: ["bob@example.net", "carol@example.com"])
+            let deferred = try await temp.spool.commitMessage(recipients: ["carol@example.com"])
+            var state = DeliveryState(recipients: ["carol@example.com"], nextAttemptAt: Date().timeIntervalSince1970 + 600)
+            state.attempts = 1
+            state.recipients[0] = .init(address: "carol@example.com", status: .deferred, reply: "451 4.3.0 busy", at: Date().timeIntervalSince1970)
+            try await temp.spool.writeState(state, for: deferred)
+            let held = try await temp.spool.commitMessage()
+            try await temp.spool.setHeld(true, for: held)
+            let failed = try await temp.spool.commitMessage()
+            var finalState = DeliveryState(recipients: ["bob@example.net"])
+            finalState.recipients[0].status = .failed
+            try await temp.spool.retireFailed(failed, state: finalState)
+            let delivered = try await temp.spool.commitMessage()
+            try await temp.spool.remove(delivered)
+
+            let now = Date().timeIntervalSince1970
+            let fromFiles = Self.inspector(temp, now: now)
+            let fromCatalog = SpoolInspector(root: temp.root, io: Self.io, catalog: temp.spool.catalog, clock: { now })
+            // Only the retire time may differ: the catalog's clock at the retire, the state file's mtime on disk.
+            func comparable(_ listing: ([QueueEntry], QueueSummary)) -> [QueueEntry] {
+                listing.0.map { entry in
+                    var entry = entry
+                    entry.failedAt = entry.failedAt.map { _ in 0 }
+                    return entry
+                }
+            }
+            for filter in [QueueFilter.all, QueueFilter(states: [.held, .failed]), QueueFilter(to: "carol")] {
+                let files = try await Self.list(fromFiles, filter)
+                let catalog = try await Self.list(fromCatalog, filter)
+                #expect(comparable(catalog) == comparable(files))
+                #expect(catalog.1 == files.1)
+            }
+            #expect(try await Self.list(fromCatalog).0.map(\.state) == [.queued, .deferred, .held, .failed])
+        }
+    }
+
     @Test func aListingLongerThanAChunkStreamsInOrder() async throws {
         let directory = try TemporaryDirectory()
         let root = directory.appending("spool")

@@ -48,7 +48,10 @@ struct SpoolStateTests {
             next.held = false
             try await spool.writeState(next, for: id)
             #expect(try await spool.loadState(id) == next, "a rewrite replaces the state")
-            #expect(try await spool.scan().messages.first?.state == next, "scan reports the recorded state")
+            var scanned = next
+            scanned.history = nil
+            #expect(next.history != nil)
+            #expect(try await spool.scan().messages.first?.state == scanned, "scan reports the recorded state, less its history")
         }
     }
 
