@@ -25,9 +25,13 @@ import subprocess
 from pathlib import Path, PurePosixPath
 
 import pytest
-import yaml
 
 from relayd_harness import REPO_ROOT, relayctl_binary
+
+try:
+    import yaml
+except ImportError:  # PyYAML comes with kubernetes-validate; failing here would stop the whole suite
+    yaml = None
 
 K8S = REPO_ROOT / "k8s"
 KUSTOMIZATIONS = {
@@ -65,6 +69,9 @@ def kubectl_kustomize(path: Path) -> str:
 
 
 def objects(text: str) -> list[dict]:
+    if yaml is None:
+        pytest.fail("PyYAML is not installed; python3 -m pip install kubernetes-validate (it brings PyYAML)",
+                    pytrace=False)
     return [doc for doc in yaml.safe_load_all(text) if doc]
 
 
@@ -275,7 +282,7 @@ def test_servicemonitor_component_scrapes_each_pod_once(name, namespace, tmp_pat
     }
     if namespace:
         kustomization["namespace"] = namespace
-    (include / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+    (include / "kustomization.yaml").write_text(json.dumps(kustomization))  # JSON is YAML
     objs = objects(kubectl_kustomize(include))
     monitor = one(objs, "ServiceMonitor")
     services = [o for o in objs if o["kind"] == "Service"]
