@@ -38,6 +38,12 @@ def relayd_binary() -> Path:
     return _BIN_CACHE[0]
 
 
+def relayctl_binary() -> Path:
+    """$RELAYCTL_BIN, or relayctl next to relayd_binary() (both products land in the same bin folder)."""
+    env = os.environ.get("RELAYCTL_BIN")
+    return Path(env) if env else relayd_binary().parent / "relayctl"
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port that was free a moment ago on `host`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
