@@ -30,55 +30,43 @@ public struct JSONReader {
 
     /// Reads an object: `member` is called with each name and must read or skip that member's value.
     public mutating func readObject(_ member: (inout JSONReader, Key) throws(JSONError) -> Void) throws(JSONError) {
-        try expect(UInt8(ascii: "{"), "an object")
-        depth += 1
-        guard depth <= JSONParser.maximumDepth else { throw parser.error("nested deeper than \(JSONParser.maximumDepth) levels") }
-        parser.skipWhitespace()
-        if next == UInt8(ascii: "}") {
-            parser.index += 1
-            depth -= 1
-            return
-        }
-        while true {
-            parser.skipWhitespace()
-            let key = try readKey()
-            try expect(UInt8(ascii: ":"), "':'")
-            parser.skipWhitespace()
-            try member(&self, key)
-            parser.skipWhitespace()
-            switch next {
-            case UInt8(ascii: ","): parser.index += 1
-            case UInt8(ascii: "}"):
-                parser.index += 1
-                depth -= 1
-                return
-            default: throw parser.error("expected ',' or '}'")
-            }
+        try readContainer(UInt8(ascii: "{"), UInt8(ascii: "}"), "an object") { r throws(JSONError) in
+            let key = try r.readKey()
+            try r.expect(UInt8(ascii: ":"), "':'")
+            r.parser.skipWhitespace()
+            try member(&r, key)
         }
     }
 
     /// Reads an array: `item` is called for each element and must read or skip it.
     public mutating func readArray(_ item: (inout JSONReader) throws(JSONError) -> Void) throws(JSONError) {
-        try expect(UInt8(ascii: "["), "an array")
+        try readContainer(UInt8(ascii: "["), UInt8(ascii: "]"), "an array", item)
+    }
+
+    /// `open`, elements separated by commas (each read by `element`), `close`; nesting counted and bounded.
+    private mutating func readContainer(
+        _ open: UInt8, _ close: UInt8, _ what: String, _ element: (inout JSONReader) throws(JSONError) -> Void
+    ) throws(JSONError) {
+        try expect(open, what)
         depth += 1
         guard depth <= JSONParser.maximumDepth else { throw parser.error("nested deeper than \(JSONParser.maximumDepth) levels") }
         parser.skipWhitespace()
-        if next == UInt8(ascii: "]") {
+        if next == close {
             parser.index += 1
             depth -= 1
             return
         }
         while true {
             parser.skipWhitespace()
-            try item(&self)
+            try element(&self)
             parser.skipWhitespace()
             switch next {
             case UInt8(ascii: ","): parser.index += 1
-            case UInt8(ascii: "]"):
+            case close:
                 parser.index += 1
                 depth -= 1
                 return
-            default: throw parser.error("expected ',' or ']'")
+            default: throw parser.error("expected ',' or '\(Character(Unicode.Scalar(close)))'")
             }
         }
     }

@@ -18,14 +18,20 @@ struct SpoolInspectorTests {
         return (collected.entries, summary)
     }
 
+    /// A message to carol@example.com tried once: 451, next try in ten minutes.
+    static func commitDeferred(_ temp: TemporarySpoolDirectory) async throws -> QueueID {
+        let id = try await temp.spool.commitMessage(recipients: ["carol@example.com"])
+        var state = DeliveryState(recipients: ["carol@example.com"], nextAttemptAt: Date().timeIntervalSince1970 + 600)
+        state.attempts = 1
+        state.recipients[0] = .init(address: "carol@example.com", status: .deferred, reply: "451 4.3.0 busy", at: Date().timeIntervalSince1970)
+        try await temp.spool.writeState(state, for: id)
+        return id
+    }
+
     @Test func listsTheSpoolWithStatesFilterAndActiveMarks() async throws {
         try await withTemporarySpool { temp in
             let fresh = try await temp.spool.commitMessage(sender: "", recipients: ["bob@example.net"])
-            let deferred = try await temp.spool.commitMessage(recipients: ["carol@example.com"])
-            var state = DeliveryState(recipients: ["carol@example.com"], nextAttemptAt: Date().timeIntervalSince1970 + 600)
-            state.attempts = 1
-            state.recipients[0] = .init(address: "carol@example.com", status: .deferred, reply: "451 4.3.0 busy", at: Date().timeIntervalSince1970)
-            try await temp.spool.writeState(state, for: deferred)
+            let deferred = try await Self.commitDeferred(temp)
             let held = try await temp.spool.commitMessage()
             var heldState = DeliveryState(recipients: ["bob@example.net"])
             heldState.held = true
@@ -61,11 +67,7 @@ struct SpoolInspectorTests {
         try await withTemporarySpool { temp in
             _ = try await temp.spool.recover()
             _ = try await temp.spool.commitMessage(sender: "", recipients: ["bob@example.net", "carol@example.com"])
-            let deferred = try await temp.spool.commitMessage(recipients: ["carol@example.com"])
-            var state = DeliveryState(recipients: ["carol@example.com"], nextAttemptAt: Date().timeIntervalSince1970 + 600)
-            state.attempts = 1
-            state.recipients[0] = .init(address: "carol@example.com", status: .deferred, reply: "451 4.3.0 busy", at: Date().timeIntervalSince1970)
-            try await temp.spool.writeState(state, for: deferred)
+            let deferred = try await Self.commitDeferred(temp)
             let held = try await temp.spool.commitMessage()
             try await temp.spool.setHeld(true, for: held)
             let failed = try await temp.spool.commitMessage()
