@@ -44,6 +44,7 @@ struct QueueCommand: AsyncParsableCommand {
         let json = self.json
         var headerPrinted = false
         var output = StandardOutputBuffer()
+        defer { output.flush() }  // what was listed before an error, too
         let summary = try await source.queue(arguments.filter) { entry in
             if json {
                 output.append(jsonLine: entry)
