@@ -32,11 +32,17 @@ final class RunnerHarness: Sendable {
 
     var spool: Spool { temp.spool }
 
-    /// Whether `id` has left the spool within the timeout.
+    /// Whether `id` has left the spool, and the attempt that removed it has ended, within the timeout. The
+    /// files go before the attempt ends: a change made in between waits for that attempt and then reports
+    /// `.alreadyDelivered` rather than `.notFound`.
     func waitUntilRemoved(_ id: QueueID) async -> Bool {
         let spool = self.spool
+        let runner = self.runner
         return await eventually {
-            do { _ = try await spool.read(id); return false } catch { return (error as? SpoolError) == .notFound(id) }
+            do { _ = try await spool.read(id); return false } catch {
+                guard (error as? SpoolError) == .notFound(id) else { return false }
+                return await !runner.activeIDs().contains(id)
+            }
         }
     }
 
