@@ -54,6 +54,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // The admin HTTP endpoint (/livez, /readyz, /metrics): its own tiny HTTP/1.1 on Transport, no SwiftNIO.
+        // Besides relayd, the only module that knows the metrics backend (Prometheus).
+        .target(name: "Admin", dependencies: [
+            "Transport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .target(name: "RelayConfiguration", dependencies: [
             "Transport",
             .product(name: "Configuration", package: "swift-configuration"),
@@ -86,6 +94,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "RelayctlCoreTests", dependencies: ["RelayctlCore", "Control", "Spool", "SMTPProtocol", "RelayTesting"]),
+        .testTarget(name: "AdminTests", dependencies: [
+            "Admin", "Transport", "RelayTesting",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting"]),
     ],
     swiftLanguageModes: [.v6]
