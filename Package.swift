@@ -36,16 +36,19 @@ let package = Package(
         .target(name: "Spool", dependencies: [
             "SMTPProtocol", "CLinux", "FastJSON",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         // Receiving and Delivery never import each other; the spool is their contract.
         .target(name: "Receiving", dependencies: [
             "SMTPProtocol", "Transport", "Spool",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Delivery", dependencies: [
             "SMTPProtocol", "Transport", "Spool",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // relayctl <-> relayd: JSON lines over a Unix socket, the server, the client, the read-only spool view.
@@ -87,7 +90,10 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FastJSON", "RelayTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
-        .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
+        .testTarget(name: "ReceivingTests", dependencies: [
+            "Receiving", "Spool", "Transport", "RelayTesting",
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
         .testTarget(name: "ControlTests", dependencies: [
             "Control", "FastJSON", "Spool", "Transport", "RelayTesting",
             .product(name: "Logging", package: "swift-log"),
@@ -101,7 +107,10 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting"]),
+        .testTarget(name: "DeliveryTests", dependencies: [
+            "Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting",
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

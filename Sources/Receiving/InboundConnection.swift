@@ -13,6 +13,7 @@ struct InboundConnection {
     let configuration: SMTPServerConfiguration
     let spool: Spool
     let registry: ConnectionRegistry
+    let metrics: ReceivingMetrics
     var logger: Logger
 
     private var session: ServerSession
@@ -25,12 +26,13 @@ struct InboundConnection {
 
     init(
         connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, registry: ConnectionRegistry,
-        logger: Logger
+        metrics: ReceivingMetrics, logger: Logger
     ) {
         self.connection = connection
         self.configuration = configuration
         self.spool = spool
         self.registry = registry
+        self.metrics = metrics
         self.logger = logger
         self.logger[metadataKey: "client"] = "\(connection.peer.host)"
         session = ServerSession(configuration: .init(
@@ -185,6 +187,7 @@ struct InboundConnection {
                 "from": "<\(transaction.sender.address)>",
                 "nrcpt": "\(transaction.recipients.count)",
             ])
+            metrics.messagesReceived.increment()
             event = .committed(queueID: id.rawValue)
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)"])
