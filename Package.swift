@@ -73,8 +73,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "relayd", dependencies: [
-            "RelayConfiguration", "Receiving", "Delivery", "Control", "Spool", "Transport", "SMTPProtocol", "CLinux",
+            "RelayConfiguration", "Receiving", "Delivery", "Control", "Admin", "Spool", "Transport", "SMTPProtocol", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
