@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from relayd_harness import free_port
+from relayd_harness import RelayStartError, free_port
 from smtp_wire import SMTPWire, message
 
 SLOW_RETRY = {"first": "1h", "max": "1h", "multiplier": 1, "jitter": 0}
@@ -122,6 +122,18 @@ def test_livez_and_readyz_answer_200_and_unknown_paths_404(relay_factory):
 def test_admin_is_off_with_an_empty_listen_admin(relay):
     """The harness's default config has listen.admin: "": relayd runs without an admin port."""
     assert "admin endpoint listening" not in relay.log_text()
+
+
+def test_an_admin_address_in_use_stops_start_up(relay_factory):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        relay = relay_factory({"listen": {"admin": f"127.0.0.1:{port}"}}, start=False)
+        with pytest.raises(RelayStartError):
+            relay.start(timeout=15)
+        assert relay.proc.wait(10) != 0
+        assert f"listen.admin 127.0.0.1:{port}" in relay.log_text(), relay.log_tail()
 
 
 def test_the_smtp_port_never_answers_http(relay_factory):
