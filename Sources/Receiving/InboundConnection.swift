@@ -88,6 +88,8 @@ struct InboundConnection {
         for action in actions {
             switch action {
             case .send(let reply):
+                // Every reply the session decides passes here: the one place that sees all refusals.
+                metrics.countIfRejection(reply)
                 output.append(contentsOf: reply.wireBytes)
             case .receiveData(let sizeLimit):
                 try await flush()

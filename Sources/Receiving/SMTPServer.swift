@@ -71,6 +71,7 @@ public final class SMTPServer: Service, Sendable {
                 }
                 if active.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
                     active.subtract(1, ordering: .relaxed)
+                    metrics.countRejection(.maxConnections)
                     connection.writeWithoutWaiting(
                         SMTPReply(421, .init(4, 7, 0), "\(configuration.hostname) Error: too many connections").wireBytes)
                     connection.close()

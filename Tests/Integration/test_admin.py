@@ -210,6 +210,24 @@ def test_an_unreachable_upstream_counts_a_connect_failure(relay_factory, upstrea
     wait_metric(relay, "mailrelay_upstream_connection_failures_total", 1, reason="connect")
 
 
+def test_refusals_count_by_reason(relay_factory):
+    relay = admin_relay(relay_factory, {"inbound": {"allowed_networks": ["127.0.0.1/32"], "max_recipients": 1}})
+    with SMTPWire(relay.host, relay.port, source="127.0.0.2") as outsider:
+        outsider.start()
+        assert outsider.cmd("MAIL FROM:<a@example.org>").code == 250
+        assert outsider.cmd("RCPT TO:<b@example.net>").code == 554
+    with SMTPWire(relay.host, relay.port) as c:
+        c.start()
+        assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+        assert c.cmd("RCPT TO:<b@example.net>").code == 250
+        assert c.cmd("RCPT TO:<c@example.net>").code == 452
+        assert c.cmd("NOSUCHVERB").code == 500
+    samples = metrics(relay)
+    assert value(samples, "mailrelay_messages_rejected_total", reason="relay_denied") == 1
+    assert value(samples, "mailrelay_messages_rejected_total", reason="too_many_recipients") == 1
+    assert value(samples, "mailrelay_messages_rejected_total", reason="bare_line_end") == 0
+
+
 def test_inbound_sessions_gauge_counts_open_smtp_sessions(relay_factory):
     relay = admin_relay(relay_factory)
     with SMTPWire(relay.host, relay.port) as a, SMTPWire(relay.host, relay.port) as b:
