@@ -1,25 +1,15 @@
 /// The request line and header fields of one HTTP/1.x request, as `HTTPRequestParser` read them.
 public struct HTTPRequestHead: Sendable, Equatable {
-    /// One header field, name as sent (compare with `value(of:)`, which ignores case).
-    public struct Field: Sendable, Equatable {
-        public var name: String
-        public var value: String
-
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
-
     /// The method token, case preserved: methods are case-sensitive (RFC 9110 §9.1), `get` is not `GET`.
     public var method: String
     /// The request target as sent (origin form `/path?query`, or whatever else the client wrote).
     public var target: String
     /// `(1, 0)` or `(1, 1)`.
     public var version: HTTPVersion
-    public var fields: [Field]
+    /// The header fields in the order sent.
+    public var fields: [HTTPField]
 
-    public init(method: String, target: String, version: HTTPVersion, fields: [Field] = []) {
+    public init(method: String, target: String, version: HTTPVersion, fields: [HTTPField] = []) {
         self.method = method
         self.target = target
         self.version = version

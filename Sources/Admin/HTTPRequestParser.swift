@@ -16,7 +16,7 @@ public struct HTTPRequestParser: Sendable {
     private var lineStart = 0
     private var skippedEmptyLine = false
     private var requestLine: (method: String, target: String, version: HTTPVersion)?
-    private var fields: [HTTPRequestHead.Field] = []
+    private var fields: [HTTPField] = []
     private var result: Result<HTTPRequestHead, HTTPParseError>?
 
     public init(
@@ -106,7 +106,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// `name: value` with optional whitespace around the value; no space before the colon (RFC 9112 §5.1).
-    private static func field(_ line: ArraySlice<UInt8>) -> HTTPRequestHead.Field? {
+    private static func field(_ line: ArraySlice<UInt8>) -> HTTPField? {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         let name = line[line.startIndex..<colon]
         guard !name.isEmpty, name.allSatisfy(isTokenCharacter) else { return nil }
@@ -115,7 +115,7 @@ public struct HTTPRequestParser: Sendable {
         guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else { return nil }
         while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
         while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
-        return HTTPRequestHead.Field(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+        return HTTPField(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
     }
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }

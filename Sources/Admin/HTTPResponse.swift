@@ -3,17 +3,17 @@
 public struct HTTPResponse: Sendable, Equatable {
     public var status: HTTPStatus
     /// Fields besides the two the wire form always adds (`Content-Length`, `Connection`).
-    public var fields: [HTTPRequestHead.Field]
+    public var fields: [HTTPField]
     public var body: [UInt8]
 
-    public init(status: HTTPStatus, fields: [HTTPRequestHead.Field] = [], body: [UInt8] = []) {
+    public init(status: HTTPStatus, fields: [HTTPField] = [], body: [UInt8] = []) {
         self.status = status
         self.fields = fields
         self.body = body
     }
 
     /// A `text/plain` response whose body is `text` and a newline.
-    public static func text(_ status: HTTPStatus, _ text: String, fields: [HTTPRequestHead.Field] = []) -> HTTPResponse {
+    public static func text(_ status: HTTPStatus, _ text: String, fields: [HTTPField] = []) -> HTTPResponse {
         HTTPResponse(
             status: status,
             fields: [.init(name: "Content-Type", value: "text/plain; charset=utf-8")] + fields,
