@@ -36,16 +36,19 @@ let package = Package(
         .target(name: "Spool", dependencies: [
             "SMTPProtocol", "CLinux", "FastJSON",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         // Receiving and Delivery never import each other; the spool is their contract.
         .target(name: "Receiving", dependencies: [
             "SMTPProtocol", "Transport", "Spool",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Delivery", dependencies: [
             "SMTPProtocol", "Transport", "Spool",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // relayctl <-> relayd: JSON lines over a Unix socket, the server, the client, the read-only spool view.
@@ -53,6 +56,14 @@ let package = Package(
             "Spool", "Transport", "FastJSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The admin HTTP endpoint (/livez, /readyz, /metrics): its own tiny HTTP/1.1 on Transport, no SwiftNIO.
+        // Besides relayd, the only module that knows the metrics backend (Prometheus).
+        .target(name: "Admin", dependencies: [
+            "Transport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "RelayConfiguration", dependencies: [
             "Transport",
@@ -62,8 +73,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "relayd", dependencies: [
-            "RelayConfiguration", "Receiving", "Delivery", "Control", "Spool", "Transport", "SMTPProtocol", "CLinux",
+            "RelayConfiguration", "Receiving", "Delivery", "Control", "Admin", "Spool", "Transport", "SMTPProtocol", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -79,14 +92,27 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FastJSON", "RelayTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
-        .testTarget(name: "ReceivingTests", dependencies: ["Receiving", "Spool", "Transport", "RelayTesting"]),
+        .testTarget(name: "ReceivingTests", dependencies: [
+            "Receiving", "Spool", "Transport", "RelayTesting",
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
         .testTarget(name: "ControlTests", dependencies: [
             "Control", "FastJSON", "Spool", "Transport", "RelayTesting",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "RelayctlCoreTests", dependencies: ["RelayctlCore", "Control", "Spool", "SMTPProtocol", "RelayTesting"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting"]),
+        .testTarget(name: "AdminTests", dependencies: [
+            "Admin", "Transport", "RelayTesting",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        .testTarget(name: "DeliveryTests", dependencies: [
+            "Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting",
+            .product(name: "MetricsTestKit", package: "swift-metrics"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

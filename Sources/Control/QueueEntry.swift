@@ -94,12 +94,7 @@ extension QueueEntry {
     /// relayd is delivering it at this moment.
     public init(_ entry: SpoolEntry, now: Double, active: Bool = false) {
         let state = entry.state
-        let operatorState: State =
-            if entry.location == .failed { .failed }
-            else if active { .active }
-            else if state.held { .held }
-            else if state.attempts == 0 { .queued }
-            else { .deferred }
+        let operatorState = State(entry, active: active)
         let scheduled = (operatorState == .queued || operatorState == .deferred) && state.nextAttemptAt > 0
         var latest: (at: Double, reply: String)?
         for recipient in state.recipients {
@@ -122,5 +117,17 @@ extension QueueEntry {
                 Recipient(address: $0.address, status: $0.status, reply: $0.reply, at: $0.at.map { Int($0.rounded(.down)) })
             },
             lastReply: latest?.reply ?? state.lastError)
+    }
+}
+
+extension QueueEntry.State {
+    /// Where a spooled message stands; `active` when relayd is delivering it at this moment.
+    public init(_ entry: SpoolEntry, active: Bool) {
+        self =
+            if entry.location == .failed { .failed }
+            else if active { .active }
+            else if entry.state.held { .held }
+            else if entry.state.attempts == 0 { .queued }
+            else { .deferred }
     }
 }

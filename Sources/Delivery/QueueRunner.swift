@@ -46,12 +46,17 @@ public final class QueueRunner: Service, Sendable {
     let recentAttempts = AttemptHistory()
     /// The last hour's recipient outcomes, for `relayctl stats`.
     let counters = Mutex(DeliveryCounters())
+    let metrics: DeliveryMetrics
 
-    public init(spool: Spool, transport: any DeliveryTransport, configuration: Configuration, logger: Logger) {
+    public init(
+        spool: Spool, transport: any DeliveryTransport, configuration: Configuration, logger: Logger,
+        metrics: DeliveryMetrics = DeliveryMetrics()
+    ) {
         self.spool = spool
         self.transport = transport
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Queues what a recovery or scan found; messages already known are left alone.
@@ -162,6 +167,7 @@ public final class QueueRunner: Service, Sendable {
         let outstanding = state.outstanding.map(\.address)
         let started = ContinuousClock.now
         let report = await transport.deliver(OutboundMessage(envelope: envelope, body: body, recipients: outstanding))
+        let attemptTime = started.duration(to: .now)
         let now = Date().timeIntervalSince1970
         state.attempts += 1
         for i in state.recipients.indices where outstanding.contains(state.recipients[i].address) {
@@ -186,8 +192,9 @@ public final class QueueRunner: Service, Sendable {
 
         let outcomes = Self.attemptOutcomes(state, outstanding: outstanding)
         logAttempt(outcomes, relay: report.relay, attempts: state.attempts, receivedAt: envelope.receivedAt, now: now,
-                   attemptTime: started.duration(to: .now), logger: logger)
+                   attemptTime: attemptTime, logger: logger)
         counters.withLock { $0.add(outcomes, at: now) }
+        metrics.record(outcomes, duration: attemptTime)
         await conclude(id, envelope: envelope, body: body, state: state, relay: report.relay, now: now, logger: logger)
         // Published once the outcome is recorded and the message finished or rescheduled, so whoever waited
         // for it finds the queue already showing it.

@@ -21,3 +21,11 @@ public enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension UpstreamFailure {
+    // The reasons a deadline leaves, shared by UpstreamSession (which writes them) and UpstreamFailureReason
+    // (which counts them as timeouts), so the two cannot drift apart.
+    static let timedOutReason = "\(TransportError.timedOut)"
+    static let noReplyWithin = "no reply within "
+    static let couldNotSendWithin = "could not send within "
+}

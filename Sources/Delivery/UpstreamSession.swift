@@ -187,9 +187,9 @@ final class UpstreamSession: @unchecked Sendable {
             do {
                 count = try await stream.read(maxBytes: 16 * 1024, deadline: deadline) { parser.append($0) }
             } catch TransportError.timedOut {
-                throw .lost(relay: relay, reason: "no reply within \(timeout)")
+                throw .lost(relay: relay, reason: UpstreamFailure.noReplyWithin + "\(timeout)")
             } catch TLSError.transport(.timedOut) {
-                throw .lost(relay: relay, reason: "no reply within \(timeout)")
+                throw .lost(relay: relay, reason: UpstreamFailure.noReplyWithin + "\(timeout)")
             } catch {
                 throw .lost(relay: relay, reason: "\(error)")
             }
@@ -201,7 +201,7 @@ final class UpstreamSession: @unchecked Sendable {
         do {
             try await stream.write(bytes, deadline: .now + timeout)
         } catch TransportError.timedOut {
-            throw .lost(relay: relay, reason: "could not send within \(timeout)")
+            throw .lost(relay: relay, reason: UpstreamFailure.couldNotSendWithin + "\(timeout)")
         } catch {
             throw .lost(relay: relay, reason: "\(error)")
         }

@@ -24,6 +24,7 @@ public final class UpstreamTransport: DeliveryTransport, Service {
 
     private let endpoints: [Endpoint]
     private let logger: Logger
+    private let metrics: UpstreamMetrics
     private let idle = Mutex<[UpstreamSession]>([])
     private var configuration: UpstreamConfiguration { endpoints[0].configuration }
 
@@ -31,9 +32,13 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         "upstream \(configuration.endpoint)" + (endpoints.count > 1 ? " (+\(endpoints.count - 1) fallback)" : "")
     }
 
-    public init(configuration: UpstreamConfiguration, fallbacks: [UpstreamConfiguration] = [], logger: Logger) {
+    public init(
+        configuration: UpstreamConfiguration, fallbacks: [UpstreamConfiguration] = [], logger: Logger,
+        metrics: UpstreamMetrics = UpstreamMetrics()
+    ) {
         self.endpoints = ([configuration] + fallbacks).map { Endpoint(configuration: $0) }
         self.logger = logger
+        self.metrics = metrics
     }
 
     public func deliver(_ message: OutboundMessage) async -> DeliveryReport {
@@ -72,6 +77,7 @@ public final class UpstreamTransport: DeliveryTransport, Service {
                 if reused, Self.upstreamDroppedIdleSession(error, repliesInTransaction: session.repliesInTransaction) {
                     continue
                 }
+                metrics.countFailure(error)
                 return DeliveryReport(relay: session.relay, recipients: message.recipients, outcome: .deferred("\(error)"))
             }
         }
@@ -102,6 +108,7 @@ public final class UpstreamTransport: DeliveryTransport, Service {
                     $0.recordFailure("\(error)", at: .now, timestamp: Date().timeIntervalSince1970)
                 }
                 logFailedConnection(error, id: id)
+                metrics.countFailure(error)
                 reasons.append("\(error)")
                 lastRelay = relay(of: error)
             }

@@ -13,6 +13,7 @@ struct InboundConnection {
     let configuration: SMTPServerConfiguration
     let spool: Spool
     let registry: ConnectionRegistry
+    let metrics: ReceivingMetrics
     var logger: Logger
 
     private var session: ServerSession
@@ -25,12 +26,13 @@ struct InboundConnection {
 
     init(
         connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, registry: ConnectionRegistry,
-        logger: Logger
+        metrics: ReceivingMetrics, logger: Logger
     ) {
         self.connection = connection
         self.configuration = configuration
         self.spool = spool
         self.registry = registry
+        self.metrics = metrics
         self.logger = logger
         self.logger[metadataKey: "client"] = "\(connection.peer.host)"
         session = ServerSession(configuration: .init(
@@ -86,6 +88,8 @@ struct InboundConnection {
         for action in actions {
             switch action {
             case .send(let reply):
+                // Every reply the session decides passes here: the one place that sees all refusals.
+                metrics.countIfRejection(reply)
                 output.append(contentsOf: reply.wireBytes)
             case .receiveData(let sizeLimit):
                 try await flush()
@@ -185,6 +189,7 @@ struct InboundConnection {
                 "from": "<\(transaction.sender.address)>",
                 "nrcpt": "\(transaction.recipients.count)",
             ])
+            metrics.messagesReceived.increment()
             event = .committed(queueID: id.rawValue)
         } catch {
             logger.error("commit failed", metadata: ["error": "\(error)"])

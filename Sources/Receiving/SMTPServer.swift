@@ -16,12 +16,17 @@ public final class SMTPServer: Service, Sendable {
     private let logger: Logger
     private let listeners: [TCPListener]
     private let active = Atomic<Int>(0)
+    private let accepting = Atomic(false)
     private let registry = ConnectionRegistry()
+    private let metrics: ReceivingMetrics
 
-    public init(configuration: SMTPServerConfiguration, spool: Spool, logger: Logger) throws {
+    public init(
+        configuration: SMTPServerConfiguration, spool: Spool, logger: Logger, metrics: ReceivingMetrics = ReceivingMetrics()
+    ) throws {
         self.configuration = configuration
         self.spool = spool
         self.logger = logger
+        self.metrics = metrics
         listeners = try configuration.listen.map { try TCPListener(address: $0) }
     }
 
@@ -31,10 +36,14 @@ public final class SMTPServer: Service, Sendable {
     /// Sessions in progress.
     public var activeSessions: Int { active.load(ordering: .relaxed) }
 
+    /// Whether the listeners are accepting: from the start of `run` until graceful shutdown closes them.
+    public var isAccepting: Bool { accepting.load(ordering: .acquiring) }
+
     public func run() async throws {
         for listener in listeners {
             logger.info("listening", metadata: ["address": "\(listener.address)"])
         }
+        accepting.store(true, ordering: .releasing)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 for listener in listeners {
@@ -42,9 +51,11 @@ public final class SMTPServer: Service, Sendable {
                 }
             }
         } onGracefulShutdown: {
+            self.accepting.store(false, ordering: .releasing)
             for listener in self.listeners { listener.close() }
             self.registry.drain()
         }
+        accepting.store(false, ordering: .releasing)
         logger.info("smtp listener stopped")
     }
 
@@ -60,6 +71,7 @@ public final class SMTPServer: Service, Sendable {
                 }
                 if active.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
                     active.subtract(1, ordering: .relaxed)
+                    metrics.countRejection(.maxConnections)
                     connection.writeWithoutWaiting(
                         SMTPReply(421, .init(4, 7, 0), "\(configuration.hostname) Error: too many connections").wireBytes)
                     connection.close()
@@ -71,7 +83,7 @@ public final class SMTPServer: Service, Sendable {
                 sessions.addTask(executorPreference: EventLoop.shared) {
                     var inbound = InboundConnection(
                         connection: connection, configuration: self.configuration, spool: self.spool,
-                        registry: self.registry, logger: self.logger)
+                        registry: self.registry, metrics: self.metrics, logger: self.logger)
                     await inbound.run()
                     self.active.subtract(1, ordering: .relaxed)
                 }

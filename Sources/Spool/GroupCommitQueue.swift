@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLinux
+import CoreMetrics
 import Synchronization
 
 /// Runs file-system jobs on one dedicated thread and makes each batch durable with a single `syncfs(2)`.
@@ -32,8 +33,12 @@ public final class GroupCommitQueue: Sendable {
     /// Batches made durable so far; a figure for tests and metrics.
     public let batches = Atomic<Int>(0)
 
-    /// `syncPath` is any directory on the file system to make durable (the spool root).
-    public init(name: String, syncPath: String) throws(SpoolError) {
+    /// Each batch's `syncfs` time, when someone exports it (the spool's queue: `mailrelay_spool_sync_seconds`).
+    private let syncDuration: CoreMetrics.Timer?
+
+    /// `syncPath` is any directory on the file system to make durable (the spool root); `syncDuration`, if
+    /// given, records how long each batch's `syncfs` took.
+    public init(name: String, syncPath: String, syncDuration: CoreMetrics.Timer? = nil) throws(SpoolError) {
         let fd = open(syncPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw SpoolError.fromErrno("open", syncPath) }
         var info = stat()
@@ -42,6 +47,7 @@ public final class GroupCommitQueue: Sendable {
         self.name = name
         self.syncFD = fd
         self.syncPath = syncPath
+        self.syncDuration = syncDuration
         self.wakeup = ConditionSignal()
         WorkerThread.start { [self] in run() }
     }
@@ -81,7 +87,12 @@ public final class GroupCommitQueue: Sendable {
             }
             if jobs.isEmpty { continue }
             for job in jobs { job.work() }
+            let started = ContinuousClock.now
             let syncError: SpoolError? = mr_syncfs(syncFD) == 0 ? nil : SpoolError.fromErrno("syncfs", syncPath)
+            if let syncDuration {
+                let (seconds, attoseconds) = started.duration(to: .now).components
+                syncDuration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            }
             batches.add(1, ordering: .relaxed)
             for job in jobs { job.complete(syncError) }
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CoreMetrics
 import FoundationEssentials
 import Synchronization
 
@@ -37,7 +38,9 @@ public final class Spool: Sendable {
             if code == EWOULDBLOCK { throw .locked(path: layout.root) }
             throw SpoolError.fromErrno("flock", layout.root, code)
         }
-        commitQueue = try GroupCommitQueue(name: "spool", syncPath: layout.root)
+        // Made with whichever metrics backend relayd bootstrapped (none in tests: the record is dropped).
+        commitQueue = try GroupCommitQueue(
+            name: "spool", syncPath: layout.root, syncDuration: CoreMetrics.Timer(label: "mailrelay_spool_sync_seconds"))
         io = BlockingIOPool(threads: ioThreads)
         recycler = InodeRecycler(directory: layout.recycle)
         recycler.load(existing: try SpoolScanner(layout: layout).listDirectory(layout.recycle))

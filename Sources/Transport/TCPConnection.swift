@@ -94,6 +94,13 @@ public final class TCPConnection: @unchecked Sendable {
         loop.interruptReads(on: descriptor)
     }
 
+    /// Half-closes the sending side: the peer reads end of stream while this side can still read (an HTTP
+    /// server's lingering close, so a client still sending does not get a reset that loses the response).
+    public func shutdownWrite() {
+        guard fd >= 0 else { return }
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
     /// Closes the socket; safe to call twice.
     public func close() {
         guard fd >= 0 else { return }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Admin
 import Control
 import Delivery
 import Logging
@@ -25,6 +26,8 @@ struct RelayDaemon {
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         raiseDescriptorLimit()
+        // Before any service is made: metrics created earlier would go to swift-metrics' no-op backend.
+        let metricsRegistry = MetricsBackend.bootstrap()
 
         let spool: Spool
         var report: SpoolRecoveryReport
@@ -112,10 +115,29 @@ struct RelayDaemon {
         }
 
         // Services stop in reverse order: the listener first, then deliveries in flight finish.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: trimmer)]
+        if let upstreamService { services.append(.init(service: upstreamService)) }
+        services += [.init(service: runner), .init(service: server), .init(service: control)]
+        if let adminAddress = settings.listen.admin {
+            // The admin endpoint goes first, so it stops last and answers while the rest winds down; the drain
+            // notice goes last, so it hears of a shutdown first and /readyz fails before the SMTP listener
+            // closes (see DrainNotice).
+            let drain = DrainNotice()
+            let readiness = RelayReadiness(server: server, spool: SpoolLayout(root: settings.spool.path), drain: drain)
+            let gauges = ScrapeGauges(server: server, runner: runner, catalog: spool.catalog)
+            let admin: AdminServer
+            do {
+                admin = try AdminServer(
+                    address: adminAddress, registry: metricsRegistry, logger: logger,
+                    readiness: { readiness.check() }, beforeScrape: { await gauges.refresh() })
+            } catch {
+                throw StartupError(description: "cannot listen on listen.admin \(adminAddress): \(error)")
+            }
+            services.insert(.init(service: admin), at: 0)
+            services.append(.init(service: drain))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: trimmer)]
-                + (upstreamService.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                + [.init(service: runner), .init(service: server), .init(service: control)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("relayd started", metadata: [

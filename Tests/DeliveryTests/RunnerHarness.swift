@@ -17,7 +17,7 @@ final class RunnerHarness: Sendable {
 
     init(
         transport: ScriptedTransport, retry: RetryPolicy = RunnerHarness.retry, workers: Int = 2,
-        scanInterval: Duration = .seconds(60), gate: Gate? = nil
+        scanInterval: Duration = .seconds(60), gate: Gate? = nil, metrics: DeliveryMetrics = DeliveryMetrics()
     ) throws {
         temp = try TemporarySpoolDirectory()
         self.transport = transport
@@ -25,7 +25,7 @@ final class RunnerHarness: Sendable {
         runner = QueueRunner(
             spool: temp.spool, transport: gate.map { GatedTransport(transport, gate: $0) as any DeliveryTransport } ?? transport,
             configuration: .init(workers: workers, retry: retry, scanInterval: scanInterval),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: metrics)
         let runner = self.runner
         task = Task { try await runner.run() }
     }

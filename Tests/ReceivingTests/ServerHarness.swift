@@ -24,11 +24,14 @@ final class ServerHarness: Sendable {
             dataTimeout: .seconds(60), shutdownGrace: .milliseconds(200))
     }
 
-    init(spool: Spool, configuration: SMTPServerConfiguration = ServerHarness.configuration()) throws {
+    init(
+        spool: Spool, configuration: SMTPServerConfiguration = ServerHarness.configuration(),
+        metrics: ReceivingMetrics = ReceivingMetrics()
+    ) throws {
         self.spool = spool
         server = try SMTPServer(
             configuration: configuration, spool: spool,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: metrics)
         let server = self.server
         task = Task { try await server.run() }
     }
