@@ -53,13 +53,13 @@ public final class SpoolCatalog: Sendable {
     /// Messages known, in `queue/` and `failed/`.
     public var count: Int { storage.withLock { $0.items.count } }
 
-    /// Every message, ordered by id (arrival), with the state it was last recorded with (history left out);
-    /// nil while the catalog is not complete.
-    public func entries() -> Snapshot? {
+    /// Every message, ordered by id (arrival) unless `ordered` is false (counting needs no order), with the
+    /// state it was last recorded with (history left out); nil while the catalog is not complete.
+    public func entries(ordered: Bool = true) -> Snapshot? {
         guard let items = storage.withLock({ $0.complete ? Array($0.items.values) : nil }) else { return nil }
         // Sorted outside the lock, so receiving and delivery are held up only for the copy; by position,
         // which moves a word per swap rather than a whole item.
-        let order = items.indices.sorted { items[$0].envelope.id.rawValue < items[$1].envelope.id.rawValue }
+        let order = ordered ? items.indices.sorted { items[$0].envelope.id.rawValue < items[$1].envelope.id.rawValue } : Array(items.indices)
         return Snapshot(items: items, order: order)
     }
 

@@ -37,7 +37,7 @@ final class ScrapeGauges: Sendable {
     func refresh() async {
         inboundSessions.record(server.activeSessions)
         // Before recovery has filled the catalog there is nothing trustworthy to show: keep the last values.
-        guard let entries = catalog.entries() else { return }
+        guard let entries = catalog.entries(ordered: false) else { return }
         let occupancy = QueueOccupancy(entries, active: await runner.activeIDs(), now: Date().timeIntervalSince1970)
         for state in QueueEntry.State.allCases {
             queueMessages[state]?.record(occupancy.messages[state])

@@ -67,7 +67,7 @@ struct SpoolInspectorTests {
         try await withTemporarySpool { temp in
             _ = try await temp.spool.recover()
             _ = try await temp.spool.commitMessage(sender: "", recipients: ["bob@example.net", "carol@example.com"])
-            let deferred = try await Self.commitDeferred(temp)
+            _ = try await Self.commitDeferred(temp)
             let held = try await temp.spool.commitMessage()
             try await temp.spool.setHeld(true, for: held)
             let failed = try await temp.spool.commitMessage()
