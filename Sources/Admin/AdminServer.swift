@@ -65,13 +65,7 @@ public final class AdminServer: Service, Sendable {
     /// own deadlines.
     private func serve() async {
         await withDiscardingTaskGroup { connections in
-            while true {
-                let connection: TCPConnection
-                do {
-                    connection = try await listener.accept()
-                } catch {
-                    break
-                }
+            for await connection in listener.connections {
                 if active.add(1, ordering: .relaxed).newValue > maxConnections {
                     active.subtract(1, ordering: .relaxed)
                     connection.writeWithoutWaiting(HTTPResponse.text(.serviceUnavailable, "too many admin connections").wireBytes())

@@ -49,13 +49,7 @@ public final class ControlServer: Service, Sendable {
     /// Accepts until the listener closes (or the task is cancelled), then waits (bounded) for the sessions.
     private func serve() async {
         await withDiscardingTaskGroup { sessions in
-            while true {
-                let connection: TCPConnection
-                do {
-                    connection = try await listener.accept()
-                } catch {
-                    break
-                }
+            for await connection in listener.connections {
                 sessions.addTask {
                     await ControlSession(
                         connection: connection, handler: self.handler, registry: self.registry,

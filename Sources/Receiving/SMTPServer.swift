@@ -62,13 +62,7 @@ public final class SMTPServer: Service, Sendable {
     /// Accepts on one listener until it is closed, then waits (bounded) for its sessions.
     private func serve(_ listener: TCPListener) async {
         await withDiscardingTaskGroup { sessions in
-            while true {
-                let connection: TCPConnection
-                do {
-                    connection = try await listener.accept()
-                } catch {
-                    break
-                }
+            for await connection in listener.connections {
                 if active.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
                     active.subtract(1, ordering: .relaxed)
                     metrics.countRejection(.maxConnections)
