@@ -23,10 +23,13 @@ public final class QueueRunner: Service, Sendable {
         /// Where the workers run: the event loop of the upstream connections (`UpstreamConfiguration.loop`),
         /// so their socket waits resume them on the same thread; nil runs them on the global pool.
         public var executor: EventLoop?
+        /// At shutdown, how long to keep delivering the queue (everything waiting is tried at once) before
+        /// stopping; zero stops after the attempts in flight (`shutdown.drain`).
+        public var drain: Duration
 
         public init(
             workers: Int, retry: RetryPolicy, scanInterval: Duration = .seconds(60), bounceReportingHost: String? = nil,
-            failedRetention: Duration = .seconds(7 * 86_400), executor: EventLoop? = nil
+            failedRetention: Duration = .seconds(7 * 86_400), executor: EventLoop? = nil, drain: Duration = .zero
         ) {
             self.workers = workers
             self.retry = retry
@@ -34,6 +37,7 @@ public final class QueueRunner: Service, Sendable {
             self.bounceReportingHost = bounceReportingHost
             self.failedRetention = failedRetention
             self.executor = executor
+            self.drain = drain
         }
     }
 
@@ -91,9 +95,33 @@ public final class QueueRunner: Service, Sendable {
                 feeders.cancelAll()
             }
         } onGracefulShutdown: {
-            Task { await self.index.close() }
+            Task { await self.drainThenClose() }
         }
         logger.info("queue runner stopped")
+    }
+
+    /// At shutdown: with a drain time, every waiting message is made due and the workers go on until the
+    /// queue is empty or the time is up (receiving has stopped by then: it shuts down first); then the index
+    /// closes and the workers end after their attempts in flight. Held messages stay held.
+    private func drainThenClose() async {
+        let drain = configuration.drain
+        if drain > .zero {
+            await index.flush()
+            let deadline = ContinuousClock.now + drain
+            let queued = await index.counts.known
+            logger.notice("draining the queue before exit", metadata: ["messages": "\(queued)", "for": "\(drain)"])
+            while ContinuousClock.now < deadline {
+                guard await index.counts.known > 0 else { break }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            let left = await index.counts.known
+            if left == 0 {
+                logger.notice("queue drained")
+            } else {
+                logger.warning("drain time over; messages stay queued", metadata: ["left": "\(left)"])
+            }
+        }
+        await index.close()
     }
 
     private func followHints() async {

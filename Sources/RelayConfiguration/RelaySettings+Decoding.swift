@@ -22,7 +22,8 @@ extension RelaySettings {
             upstream: try decodeUpstream(r, defaults: d.upstream),
             fallbackUpstreams: try decodeFallbackUpstreams(r, defaults: d.upstream),
             retry: try decodeRetry(r, defaults: d.retry),
-            bounces: try r.choice(.bounces, default: d.bounces)
+            bounces: try r.choice(.bounces, default: d.bounces),
+            shutdown: ShutdownSettings(drain: try r.duration(.shutdownDrain, default: d.shutdown.drain, allowsZero: true))
         )
     }
 

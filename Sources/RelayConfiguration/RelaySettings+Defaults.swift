@@ -34,7 +34,8 @@ extension RelaySettings {
             retry: RetrySettings(
                 first: .seconds(60), max: .seconds(3600), multiplier: 2, jitter: 0.2, lifetime: .seconds(5 * 86_400)
             ),
-            bounces: .dsn
+            bounces: .dsn,
+            shutdown: ShutdownSettings(drain: .zero)
         )
     }
 }

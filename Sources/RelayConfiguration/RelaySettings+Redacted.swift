@@ -35,6 +35,8 @@ extension RelaySettings {
               jitter: \(Self.number(retry.jitter))
               lifetime: \(retry.lifetime.configText)
             bounces: \(bounces.rawValue)
+            shutdown:
+              drain: \(shutdown.drain.configText)
 
             """
         return head + upstreamSection + tail

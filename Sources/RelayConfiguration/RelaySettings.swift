@@ -16,11 +16,13 @@ public struct RelaySettings: Sendable, Equatable {
     public var fallbackUpstreams: [UpstreamSettings]
     public var retry: RetrySettings
     public var bounces: BounceMode
+    public var shutdown: ShutdownSettings
 
     public init(
         hostname: String, log: LogSettings, listen: ListenSettings, spool: SpoolSettings,
         outbox: OutboxSettings, inbound: InboundSettings, upstream: UpstreamSettings,
-        fallbackUpstreams: [UpstreamSettings] = [], retry: RetrySettings, bounces: BounceMode
+        fallbackUpstreams: [UpstreamSettings] = [], retry: RetrySettings, bounces: BounceMode,
+        shutdown: ShutdownSettings = ShutdownSettings(drain: .zero)
     ) {
         self.hostname = hostname
         self.log = log
@@ -32,7 +34,16 @@ public struct RelaySettings: Sendable, Equatable {
         self.fallbackUpstreams = fallbackUpstreams
         self.retry = retry
         self.bounces = bounces
+        self.shutdown = shutdown
     }
+}
+
+/// `shutdown:` — what relayd does with its queue when told to stop.
+public struct ShutdownSettings: Sendable, Equatable {
+    /// How long to keep delivering the queue after SIGTERM before exiting (zero: leave it queued), for
+    /// installs whose spool does not outlive the pod.
+    public var drain: Duration
+    public init(drain: Duration) { self.drain = drain }
 }
 
 /// `log:` — how relayd writes its log lines (always to stderr).

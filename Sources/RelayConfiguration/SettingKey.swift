@@ -35,6 +35,7 @@ enum SettingKey: String, CaseIterable, Sendable {
     case retryJitter = "retry.jitter"
     case retryLifetime = "retry.lifetime"
     case bounces
+    case shutdownDrain = "shutdown.drain"
 
     /// The dotted path as written in YAML, e.g. `inbound.max_message_size`.
     var path: String { rawValue }

@@ -107,11 +107,14 @@ struct SettingsReader {
         return bytes
     }
 
-    func duration(_ key: SettingKey, default value: Duration) throws(ConfigurationError) -> Duration {
+    /// A duration; longer than zero unless `allowsZero` (zero then means "off").
+    func duration(_ key: SettingKey, default value: Duration, allowsZero: Bool = false) throws(ConfigurationError) -> Duration {
         let duration = try self.value(key, default: value, expected: "a duration (use e.g. 90s, 5m, 1h, 5d)") {
             Duration(configText: $0)
         }
-        guard duration > .zero else { throw error(key, "must be longer than 0s") }
+        guard duration > .zero || (allowsZero && duration == .zero) else {
+            throw error(key, allowsZero ? "must not be negative" : "must be longer than 0s")
+        }
         return duration
     }
 

@@ -95,7 +95,8 @@ struct RelayDaemon {
             spool: spool, transport: transport,
             configuration: .init(
                 workers: workers, retry: retry,
-                bounceReportingHost: settings.bounces == .dsn ? settings.hostname : nil, executor: deliveryLoop),
+                bounceReportingHost: settings.bounces == .dsn ? settings.hostname : nil, executor: deliveryLoop,
+                drain: settings.shutdown.drain),
             logger: logger)
         await runner.enqueue(report.messages)
         report.messages = []  // a big queue's hundred thousand entries: not to be kept for the daemon's life

@@ -60,6 +60,7 @@ import Transport
             "RELAY_RETRY_JITTER": "0",
             "RELAY_RETRY_LIFETIME": "1d",
             "RELAY_BOUNCES": "none",
+            "RELAY_SHUTDOWN_DRAIN": "45s",
         ]
         let settings = try RelaySettings.load(configFile: nil, environment: environment, defaultHostname: "d.test")
         let expected = RelaySettings(
@@ -77,7 +78,8 @@ import Transport
                 commandTimeout: .seconds(45), dataTimeout: .seconds(180), idleTimeout: .seconds(2)),
             retry: RetrySettings(first: .milliseconds(250), max: .seconds(600), multiplier: 3, jitter: 0,
                                  lifetime: .seconds(86_400)),
-            bounces: BounceMode.none)
+            bounces: BounceMode.none,
+            shutdown: ShutdownSettings(drain: .seconds(45)))
         #expect(settings == expected)
         // The table above must cover every key, or this test silently stops testing new ones.
         #expect(Set(environment.keys) == Set(SettingKey.allCases.map(\.environmentName)).subtracting(["RELAY_UPSTREAM_PASSWORD"]))

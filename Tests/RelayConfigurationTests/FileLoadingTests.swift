@@ -33,6 +33,7 @@ import Transport
           connections: 8
         retry: { first: 30s, max: 2h, multiplier: 1.5, jitter: 0.1, lifetime: 3d }
         bounces: none
+        shutdown: { drain: 2m }
         """
 
     @Test func aFullFileParsesIntoTheExpectedSettings() throws {
@@ -57,7 +58,8 @@ import Transport
                 username: "user@example.com", password: "s3cret", passwordFile: "", connections: 8),
             retry: RetrySettings(first: .seconds(30), max: .seconds(7200), multiplier: 1.5, jitter: 0.1,
                                  lifetime: .seconds(3 * 86_400)),
-            bounces: BounceMode.none)
+            bounces: BounceMode.none,
+            shutdown: ShutdownSettings(drain: .seconds(120)))
         #expect(settings == expected)
     }
 
