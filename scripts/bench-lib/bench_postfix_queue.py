@@ -44,8 +44,8 @@ def main() -> None:
     workdir, messages, rounds = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     bench_postfix.ensure_installed()
     instance = bench_postfix.PostfixInstance(workdir, {"defer_transports": "relay, smtp"})
-    instance.start()
     try:
+        instance.start()  # inside the try: a failed start must still stop the smtp-sink it started
         print(f"queueing {messages} messages in Postfix {bench_postfix.postfix_version()} ...", file=sys.stderr)
         run = bench_load.smtp_source(instance.port, messages, sessions=20, size=1024, timeout=3600)
         if run.returncode != 0:
