@@ -79,6 +79,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         // relayctl's output formats, argument values and test-message client, apart from its commands to be unit-tested.
         .target(name: "RelayctlCore", dependencies: ["Control", "Spool", "RelayConfiguration", "SMTPProtocol"]),

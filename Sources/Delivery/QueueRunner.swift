@@ -43,7 +43,9 @@ public final class QueueRunner: Service, Sendable {
 
     let spool: Spool
     let transport: any DeliveryTransport
-    let configuration: Configuration
+    /// Changed by `reconfigure` (a configuration reload) while workers read it.
+    private let settings: Mutex<Configuration>
+    var configuration: Configuration { settings.withLock { $0 } }
     let logger: Logger
     let index = QueueIndex()
     /// The last attempts' outcomes, for `relayctl send-test`.
@@ -58,9 +60,20 @@ public final class QueueRunner: Service, Sendable {
     ) {
         self.spool = spool
         self.transport = transport
-        self.configuration = configuration
+        self.settings = Mutex(configuration)
         self.logger = logger
         self.metrics = metrics
+    }
+
+    /// Takes the retry policy, bounce reporting and drain time of `configuration` from the next attempt
+    /// on (a configuration reload); messages already waiting keep the retry time they were given. The
+    /// worker count, executor and scan cadence are fixed for the runner's life.
+    public func reconfigure(_ configuration: Configuration) {
+        settings.withLock {
+            $0.retry = configuration.retry
+            $0.bounceReportingHost = configuration.bounceReportingHost
+            $0.drain = configuration.drain
+        }
     }
 
     /// Queues what a recovery or scan found; messages already known are left alone.
@@ -82,6 +95,7 @@ public final class QueueRunner: Service, Sendable {
     }
 
     private func runUntilClosed() async {
+        let configuration = self.configuration
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { feeders in
                 feeders.addTask(executorPreference: configuration.executor) { await self.followHints() }
@@ -131,6 +145,7 @@ public final class QueueRunner: Service, Sendable {
     }
 
     private func releaseAndScan() async {
+        let configuration = self.configuration
         var nextScan = ContinuousClock.now + configuration.scanInterval
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
@@ -208,6 +223,7 @@ public final class QueueRunner: Service, Sendable {
             }
             state.recipients[i].at = now
         }
+        let configuration = self.configuration
         if !state.outstanding.isEmpty, configuration.retry.hasExpired(receivedAt: envelope.receivedAt, now: now) {
             for i in state.recipients.indices where state.recipients[i].status == .deferred || state.recipients[i].status == .pending {
                 state.recipients[i].status = .failed

@@ -22,23 +22,53 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         init(configuration: UpstreamConfiguration) { self.configuration = configuration }
     }
 
-    private let endpoints: [Endpoint]
+    /// The upstreams in force and their number: a reload replaces both, and sessions opened under an older
+    /// generation (old password, old CA) are closed instead of going back to the pool.
+    private struct Endpoints {
+        var list: [Endpoint]
+        var generation: Int
+    }
+
+    /// An idle session and the generation of the configuration it was opened with.
+    private struct PooledSession {
+        let session: UpstreamSession
+        let generation: Int
+    }
+
+    private let endpoints: Mutex<Endpoints>
     private let logger: Logger
     private let metrics: UpstreamMetrics
-    private let idle = Mutex<[UpstreamSession]>([])
-    private var configuration: UpstreamConfiguration { endpoints[0].configuration }
+    private let idle = Mutex<[PooledSession]>([])
+    private var current: Endpoints { endpoints.withLock { $0 } }
+    private var configuration: UpstreamConfiguration { current.list[0].configuration }
 
     public var name: String {
-        "upstream \(configuration.endpoint)" + (endpoints.count > 1 ? " (+\(endpoints.count - 1) fallback)" : "")
+        let list = current.list
+        return "upstream \(list[0].configuration.endpoint)" + (list.count > 1 ? " (+\(list.count - 1) fallback)" : "")
     }
 
     public init(
         configuration: UpstreamConfiguration, fallbacks: [UpstreamConfiguration] = [], logger: Logger,
         metrics: UpstreamMetrics = UpstreamMetrics()
     ) {
-        self.endpoints = ([configuration] + fallbacks).map { Endpoint(configuration: $0) }
+        self.endpoints = Mutex(Endpoints(list: ([configuration] + fallbacks).map { Endpoint(configuration: $0) }, generation: 0))
         self.logger = logger
         self.metrics = metrics
+    }
+
+    /// Uses new upstream settings from the next session on (a configuration reload): sessions in the middle
+    /// of a message finish it and are then closed, idle ones are closed now (QUIT, in the background). Health
+    /// starts afresh, so an upstream suspended for refusing the old password is tried again at once.
+    public func reconfigure(configuration: UpstreamConfiguration, fallbacks: [UpstreamConfiguration] = []) {
+        endpoints.withLock {
+            $0 = Endpoints(list: ([configuration] + fallbacks).map { Endpoint(configuration: $0) }, generation: $0.generation + 1)
+        }
+        let stale = idle.withLock { sessions -> [PooledSession] in
+            defer { sessions.removeAll() }
+            return sessions
+        }
+        guard !stale.isEmpty else { return }
+        Task { for pooled in stale { await pooled.session.quit() } }
     }
 
     public func deliver(_ message: OutboundMessage) async -> DeliveryReport {
@@ -58,20 +88,21 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         var pooled = takeIdle()
         while true {
             let session: UpstreamSession
+            let generation: Int
             let reused = pooled != nil
             if let taken = pooled {
-                session = taken
+                (session, generation) = (taken.session, taken.generation)
                 pooled = nil
             } else {
                 switch await openSession(id: envelope.id.description) {
-                case .success(let opened): session = opened
+                case .success(let opened): (session, generation) = opened
                 case .failure(let failure):
                     return DeliveryReport(relay: failure.relay, recipients: message.recipients, outcome: .deferred(failure.reason))
                 }
             }
             do {
                 let result = try await session.deliver(transaction, stuffedBody: stuffed)
-                if session.isUsable { putIdle(session) } else { session.close() }
+                if session.isUsable { await putIdle(PooledSession(session: session, generation: generation)) } else { session.close() }
                 return Self.report(result, relay: session.relay)
             } catch {
                 if reused, Self.upstreamDroppedIdleSession(error, repliesInTransaction: session.repliesInTransaction) {
@@ -89,11 +120,13 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         var reason: String
     }
 
-    /// A fresh session with the first endpoint that gives one, skipping endpoints suspended after a failure.
-    private func openSession(id: String) async -> Result<UpstreamSession, OpenFailure> {
+    /// A fresh session with the first endpoint that gives one, skipping endpoints suspended after a failure;
+    /// with the generation of the configuration it was opened under.
+    private func openSession(id: String) async -> Result<(UpstreamSession, Int), OpenFailure> {
         var reasons: [String] = []
-        var lastRelay = configuration.endpoint
-        for endpoint in endpoints {
+        let current = self.current
+        var lastRelay = current.list[0].configuration.endpoint
+        for endpoint in current.list {
             if let suspended = endpoint.health.withLock({ $0.suspension(at: .now) }) {
                 reasons.append(suspended)
                 lastRelay = endpoint.configuration.endpoint
@@ -102,7 +135,7 @@ public final class UpstreamTransport: DeliveryTransport, Service {
             do {
                 let session = try await UpstreamSession.open(endpoint.configuration)
                 endpoint.health.withLock { $0.recordSuccess() }
-                return .success(session)
+                return .success((session, current.generation))
             } catch {
                 endpoint.health.withLock {
                     $0.recordFailure("\(error)", at: .now, timestamp: Date().timeIntervalSince1970)
@@ -117,14 +150,15 @@ public final class UpstreamTransport: DeliveryTransport, Service {
     }
 
     public func endSuspension() async {
-        for endpoint in endpoints { endpoint.health.withLock { $0.endSuspension() } }
+        for endpoint in current.list { endpoint.health.withLock { $0.endSuspension() } }
     }
 
     /// The primary upstream's health: a fallback being used is not the primary being back.
     public func status() async -> UpstreamStatus? {
-        let health = endpoints[0].health.withLock { $0 }
+        let primary = current.list[0]
+        let health = primary.health.withLock { $0 }
         return UpstreamStatus(
-            endpoint: configuration.endpoint, reachable: health.reachable, lastError: health.lastFailure,
+            endpoint: primary.configuration.endpoint, reachable: health.reachable, lastError: health.lastFailure,
             lastErrorAt: health.lastFailureAt)
     }
 
@@ -141,26 +175,29 @@ public final class UpstreamTransport: DeliveryTransport, Service {
     /// Says QUIT to sessions idle for at least `age`.
     public func closeIdle(olderThan age: Duration) async {
         let now = ContinuousClock.now
-        let expired = idle.withLock { sessions -> [UpstreamSession] in
-            let expired = sessions.filter { now - $0.idleSince >= age }
-            sessions.removeAll { now - $0.idleSince >= age }
+        let expired = idle.withLock { sessions -> [PooledSession] in
+            let expired = sessions.filter { now - $0.session.idleSince >= age }
+            sessions.removeAll { now - $0.session.idleSince >= age }
             return expired
         }
-        for session in expired { await session.quit() }
+        for pooled in expired { await pooled.session.quit() }
     }
 
-    private func takeIdle() -> UpstreamSession? {
+    private func takeIdle() -> PooledSession? {
         idle.withLock { $0.popLast() }
     }
 
-    private func putIdle(_ session: UpstreamSession) {
+    /// Pools a session after its transaction, unless a reload has replaced its configuration meanwhile.
+    private func putIdle(_ pooled: PooledSession) async {
+        let current = self.current
         // Never more idle sessions than workers could use; a surplus one is closed at once.
-        let surplus = idle.withLock { sessions -> UpstreamSession? in
-            guard sessions.count < configuration.connections else { return session }
-            sessions.append(session)
-            return nil
+        let kept = pooled.generation == current.generation && idle.withLock { sessions -> Bool in
+            guard sessions.count < current.list[0].configuration.connections else { return false }
+            sessions.append(pooled)
+            return true
         }
-        surplus?.close()
+        guard !kept else { return }
+        if pooled.generation == current.generation { pooled.session.close() } else { await pooled.session.quit() }
     }
 
     private func relay(of failure: UpstreamFailure) -> String {

@@ -11,7 +11,9 @@ import Transport
 /// shutdown the listeners close first; sessions waiting for a command get 421 at once, sessions in the middle
 /// of a message finish it (up to `shutdownGrace`), then are cut off with 421.
 public final class SMTPServer: Service, Sendable {
-    public let configuration: SMTPServerConfiguration
+    /// Changed by `reconfigure`; each session keeps the configuration it started with.
+    private let settings: Mutex<SMTPServerConfiguration>
+    public var configuration: SMTPServerConfiguration { settings.withLock { $0 } }
     private let spool: Spool
     private let logger: Logger
     private let listeners: [TCPListener]
@@ -23,11 +25,23 @@ public final class SMTPServer: Service, Sendable {
     public init(
         configuration: SMTPServerConfiguration, spool: Spool, logger: Logger, metrics: ReceivingMetrics = ReceivingMetrics()
     ) throws {
-        self.configuration = configuration
+        self.settings = Mutex(configuration)
         self.spool = spool
         self.logger = logger
         self.metrics = metrics
         listeners = try configuration.listen.map { try TCPListener(address: $0) }
+    }
+
+    /// Uses `configuration` for sessions that start from now on (a configuration reload): relay policy,
+    /// limits, timeouts, host name. Sessions in progress finish under the settings they started with. The
+    /// listen addresses and the shutdown grace stay as they were: the listeners are bound once.
+    public func reconfigure(_ configuration: SMTPServerConfiguration) {
+        settings.withLock { current in
+            var updated = configuration
+            updated.listen = current.listen
+            updated.shutdownGrace = current.shutdownGrace
+            current = updated
+        }
     }
 
     /// The addresses actually bound (port 0 resolved).
@@ -63,6 +77,7 @@ public final class SMTPServer: Service, Sendable {
     private func serve(_ listener: TCPListener) async {
         await withDiscardingTaskGroup { sessions in
             for await connection in listener.connections {
+                let configuration = self.configuration
                 if active.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
                     active.subtract(1, ordering: .relaxed)
                     metrics.countRejection(.maxConnections)
@@ -76,14 +91,14 @@ public final class SMTPServer: Service, Sendable {
                 // Sessions run on the event loop thread: readiness resumes them without a thread hop.
                 sessions.addTask(executorPreference: EventLoop.shared) {
                     var inbound = InboundConnection(
-                        connection: connection, configuration: self.configuration, spool: self.spool,
+                        connection: connection, configuration: configuration, spool: self.spool,
                         registry: self.registry, metrics: self.metrics, logger: self.logger)
                     await inbound.run()
                     self.active.subtract(1, ordering: .relaxed)
                 }
             }
             // Listener closed: give sessions their grace, then cancel what is left.
-            let deadline = ContinuousClock.now + configuration.shutdownGrace
+            let deadline = ContinuousClock.now + self.configuration.shutdownGrace
             while active.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(50))
             }

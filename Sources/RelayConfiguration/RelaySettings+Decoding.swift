@@ -23,7 +23,9 @@ extension RelaySettings {
             fallbackUpstreams: try decodeFallbackUpstreams(r, defaults: d.upstream),
             retry: try decodeRetry(r, defaults: d.retry),
             bounces: try r.choice(.bounces, default: d.bounces),
-            shutdown: ShutdownSettings(drain: try r.duration(.shutdownDrain, default: d.shutdown.drain, allowsZero: true))
+            shutdown: ShutdownSettings(drain: try r.duration(.shutdownDrain, default: d.shutdown.drain, allowsZero: true)),
+            reload: ReloadSettings(
+                watchInterval: try r.duration(.reloadWatchInterval, default: d.reload.watchInterval, allowsZero: true))
         )
     }
 

@@ -35,7 +35,8 @@ extension RelaySettings {
                 first: .seconds(60), max: .seconds(3600), multiplier: 2, jitter: 0.2, lifetime: .seconds(5 * 86_400)
             ),
             bounces: .dsn,
-            shutdown: ShutdownSettings(drain: .zero)
+            shutdown: ShutdownSettings(drain: .zero),
+            reload: ReloadSettings(watchInterval: .seconds(5))
         )
     }
 }

@@ -37,6 +37,8 @@ extension RelaySettings {
             bounces: \(bounces.rawValue)
             shutdown:
               drain: \(shutdown.drain.configText)
+            reload:
+              watch_interval: \(reload.watchInterval.configText)
 
             """
         return head + upstreamSection + tail

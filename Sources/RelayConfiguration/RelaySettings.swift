@@ -17,12 +17,14 @@ public struct RelaySettings: Sendable, Equatable {
     public var retry: RetrySettings
     public var bounces: BounceMode
     public var shutdown: ShutdownSettings
+    public var reload: ReloadSettings
 
     public init(
         hostname: String, log: LogSettings, listen: ListenSettings, spool: SpoolSettings,
         outbox: OutboxSettings, inbound: InboundSettings, upstream: UpstreamSettings,
         fallbackUpstreams: [UpstreamSettings] = [], retry: RetrySettings, bounces: BounceMode,
-        shutdown: ShutdownSettings = ShutdownSettings(drain: .zero)
+        shutdown: ShutdownSettings = ShutdownSettings(drain: .zero),
+        reload: ReloadSettings = ReloadSettings(watchInterval: .seconds(5))
     ) {
         self.hostname = hostname
         self.log = log
@@ -35,7 +37,16 @@ public struct RelaySettings: Sendable, Equatable {
         self.retry = retry
         self.bounces = bounces
         self.shutdown = shutdown
+        self.reload = reload
     }
+}
+
+/// `reload:` — how relayd notices that its configuration changed (it always reloads on SIGHUP).
+public struct ReloadSettings: Sendable, Equatable {
+    /// How often the config file and the files it names (password_file, ca_file) are checked for changes,
+    /// including Kubernetes' symlink swaps of mounted ConfigMaps and Secrets; zero checks only on SIGHUP.
+    public var watchInterval: Duration
+    public init(watchInterval: Duration) { self.watchInterval = watchInterval }
 }
 
 /// `shutdown:` — what relayd does with its queue when told to stop.

@@ -36,6 +36,7 @@ enum SettingKey: String, CaseIterable, Sendable {
     case retryLifetime = "retry.lifetime"
     case bounces
     case shutdownDrain = "shutdown.drain"
+    case reloadWatchInterval = "reload.watch_interval"
 
     /// The dotted path as written in YAML, e.g. `inbound.max_message_size`.
     var path: String { rawValue }

@@ -11,6 +11,7 @@ import RelayConfiguration
 import ServiceLifecycle
 import Spool
 import Transport
+import UnixSignals
 
 /// Why relayd could not start, worded for the operator.
 struct StartupError: Error, CustomStringConvertible {
@@ -20,7 +21,13 @@ struct StartupError: Error, CustomStringConvertible {
 /// Wires the layers together from settings and runs them as one service group.
 struct RelayDaemon {
     let settings: RelaySettings
-    let configFile: String?
+    /// Where the settings came from, read again on reload.
+    let source: ConfigReloader.Source
+    /// The config file and the files it names as they were before the settings were read.
+    let fileStamps: [String: FileStamp]
+    let logThreshold: LogThreshold
+    /// SIGHUP, trapped before anything else so that an early one cannot end the process.
+    let reloadSignals: UnixSignalsSequence
     let logger: Logger
 
     func run() async throws {
@@ -73,31 +80,14 @@ struct RelayDaemon {
 
         let server: SMTPServer
         do {
-            server = try SMTPServer(
-                configuration: SMTPServerConfiguration(
-                    hostname: settings.hostname,
-                    listen: settings.listen.smtp,
-                    policy: RelayPolicy(allowedNetworks: settings.inbound.allowedNetworks),
-                    maxMessageSize: settings.inbound.maxMessageSize,
-                    maxRecipients: settings.inbound.maxRecipients,
-                    maxConnections: settings.inbound.maxConnections,
-                    commandTimeout: settings.inbound.commandTimeout,
-                    dataTimeout: settings.inbound.dataTimeout),
-                spool: spool, logger: logger)
+            server = try SMTPServer(configuration: settings.smtpServerConfiguration, spool: spool, logger: logger)
         } catch {
             throw StartupError(description: "cannot listen: \(error)")
         }
 
-        let retry = RetryPolicy(
-            first: settings.retry.first, maximum: settings.retry.max, multiplier: settings.retry.multiplier,
-            jitter: settings.retry.jitter, lifetime: settings.retry.lifetime)
         let runner = QueueRunner(
             spool: spool, transport: transport,
-            configuration: .init(
-                workers: workers, retry: retry,
-                bounceReportingHost: settings.bounces == .dsn ? settings.hostname : nil, executor: deliveryLoop,
-                drain: settings.shutdown.drain),
-            logger: logger)
+            configuration: settings.queueRunnerConfiguration(workers: workers, executor: deliveryLoop), logger: logger)
         await runner.enqueue(report.messages)
         report.messages = []  // a big queue's hundred thousand entries: not to be kept for the daemon's life
         let trimmer = IdleMemoryTrimmer(server: server)
@@ -115,10 +105,17 @@ struct RelayDaemon {
             throw StartupError(description: "control socket \(settings.listen.control): \(error)")
         }
 
+        let reloader = ConfigReloader(
+            settings: settings, stamps: fileStamps, source: source,
+            targets: .init(
+                server: server, runner: runner, upstream: upstreamService, deliveryLoop: deliveryLoop, workers: workers,
+                logThreshold: logThreshold),
+            signals: reloadSignals, logger: logger)
+
         // Services stop in reverse order: the listener first, then deliveries in flight finish.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: trimmer)]
         if let upstreamService { services.append(.init(service: upstreamService)) }
-        services += [.init(service: runner), .init(service: server), .init(service: control)]
+        services += [.init(service: runner), .init(service: server), .init(service: control), .init(service: reloader)]
         if let adminAddress = settings.listen.admin {
             // The admin endpoint goes first, so it stops last and answers while the rest winds down; the drain
             // notice goes last, so it hears of a shutdown first and /readyz fails before the SMTP listener
@@ -142,7 +139,7 @@ struct RelayDaemon {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("relayd started", metadata: [
-            "hostname": "\(settings.hostname)", "config": "\(configFile ?? "built-in defaults")",
+            "hostname": "\(settings.hostname)", "config": "\(source.configFile ?? "built-in defaults")",
             "pid": "\(getpid())"])
         try await group.run()
         logger.info("relayd stopped")
@@ -151,45 +148,19 @@ struct RelayDaemon {
     /// The upstream relay from `upstream:` / `upstreams:`, with TLS contexts loaded now so a bad CA file
     /// stops start-up.
     private func makeUpstreamTransport(loop: EventLoop) throws -> UpstreamTransport {
-        let primary = try upstreamConfiguration(settings.upstream, loop: loop)
-        let fallbacks = try settings.fallbackUpstreams.map { try upstreamConfiguration($0, loop: loop) }
+        let configurations: [UpstreamConfiguration]
+        do {
+            configurations = try settings.upstreamConfigurations(loop: loop, logger: logger)
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
+        let primary = configurations[0], fallbacks = Array(configurations.dropFirst())
         logger.notice("relaying accepted mail to the upstream", metadata: [
             "upstream": "\(primary.endpoint)", "tls": "\(settings.upstream.tls.rawValue)",
             "auth": "\(settings.upstream.username.isEmpty ? "none" : settings.upstream.username)",
             "connections": "\(settings.upstream.connections)",
             "fallbacks": "\(fallbacks.isEmpty ? "none" : fallbacks.map(\.endpoint).joined(separator: ","))"])
         return UpstreamTransport(configuration: primary, fallbacks: fallbacks, logger: logger)
-    }
-
-    private func upstreamConfiguration(_ upstream: UpstreamSettings, loop: EventLoop) throws -> UpstreamConfiguration {
-        let security: ClientSession.Security = switch upstream.tls {
-        case .starttls: .startTLS
-        case .implicit: .implicitTLS
-        case .none: .none
-        }
-        var tlsContext: TLSContext?
-        if security != .none {
-            do {
-                tlsContext = try TLSContext.client(
-                    caFile: upstream.caFile.isEmpty ? nil : upstream.caFile, verifyCertificate: upstream.verifyCertificate)
-            } catch {
-                throw StartupError(description: "upstream \(upstream.host) TLS: \(error)")
-            }
-        }
-        let configuration = UpstreamConfiguration(
-            host: upstream.host, port: upstream.port, security: security, tlsContext: tlsContext,
-            credentials: upstream.username.isEmpty ? nil : SASLCredentials(username: upstream.username, password: upstream.password),
-            heloName: settings.hostname, connections: upstream.connections,
-            connectTimeout: upstream.connectTimeout, commandTimeout: upstream.commandTimeout,
-            dataTimeout: upstream.dataTimeout, idleTimeout: upstream.idleTimeout, loop: loop)
-        if security == .none {
-            logger.warning("upstream.tls is none: mail crosses the network unencrypted; use it only for a local test upstream",
-                           metadata: ["upstream": "\(configuration.endpoint)"])
-        } else if !upstream.verifyCertificate {
-            logger.warning("upstream.verify_certificate is false: the upstream's certificate is NOT checked, anyone in the path can read and alter mail",
-                           metadata: ["upstream": "\(configuration.endpoint)"])
-        }
-        return configuration
     }
 
     /// Thousands of idle sessions need thousands of descriptors; the soft limit is often 1024.

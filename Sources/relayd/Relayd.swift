@@ -10,6 +10,7 @@ import RelayConfiguration
 import ServiceLifecycle
 import Spool
 import Transport
+import UnixSignals
 
 /// relayd: accepts mail over SMTP, keeps it in the spool, relays it upstream (or into the outbox).
 @main
@@ -29,22 +30,30 @@ struct Relayd: AsyncParsableCommand {
     mutating func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let configFile = config ?? environment["RELAY_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
+        let source = ConfigReloader.Source(configFile: configFile, environment: environment, defaultHostname: Self.hostName())
+        // Stamped before reading, so a change made while relayd starts is picked up by the first check.
+        var fileStamps = FileStamp.of(configFile.map { [$0] } ?? [])
         let settings: RelaySettings
         do {
-            settings = try RelaySettings.load(configFile: configFile, environment: environment, defaultHostname: Self.hostName())
+            settings = try RelaySettings.load(
+                configFile: configFile, environment: environment, defaultHostname: source.defaultHostname)
         } catch {
             var line = Array("relayd: configuration error: \(error)\n".utf8)
             _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
             throw ExitCode(78)  // EX_CONFIG
         }
+        for path in settings.referencedFiles where fileStamps[path] == nil { fileStamps[path] = FileStamp.of(path) }
+        let threshold = LogThreshold(Logger.Level(rawValue: settings.log.level.rawValue) ?? .info)
         LoggingSystem.bootstrap { label in
-            StructuredLogHandler(
-                label: label, format: settings.log.format == .json ? .json : .logfmt,
-                level: Logger.Level(rawValue: settings.log.level.rawValue) ?? .info)
+            StructuredLogHandler(label: label, format: settings.log.format == .json ? .json : .logfmt, threshold: threshold)
         }
         let logger = Logger(label: "relayd")
         do {
-            try await RelayDaemon(settings: settings, configFile: configFile, logger: logger).run()
+            try await RelayDaemon(
+                settings: settings, source: source, fileStamps: fileStamps, logThreshold: threshold,
+                reloadSignals: reloadSignals, logger: logger
+            ).run()
         } catch let error as StartupError {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)

@@ -13,15 +13,21 @@ struct StructuredLogHandler: LogHandler {
     enum Format: Sendable { case logfmt, json }
 
     var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level
     let format: Format
     let label: String
+    /// Shared by all handlers: setting one logger's level sets relayd's.
+    let threshold: LogThreshold
     private static let lock = Mutex(())
 
-    init(label: String, format: Format, level: Logger.Level) {
+    var logLevel: Logger.Level {
+        get { threshold.level }
+        nonmutating set { threshold.level = newValue }
+    }
+
+    init(label: String, format: Format, threshold: LogThreshold) {
         self.label = label
         self.format = format
-        self.logLevel = level
+        self.threshold = threshold
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {

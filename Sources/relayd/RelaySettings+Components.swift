@@ -1,0 +1,80 @@
+import Delivery
+import Logging
+import Receiving
+import RelayConfiguration
+import SMTPProtocol
+import Transport
+
+/// The settings as each layer takes them, built the same way at start-up and at every reload.
+extension RelaySettings {
+    var smtpServerConfiguration: SMTPServerConfiguration {
+        SMTPServerConfiguration(
+            hostname: hostname,
+            listen: listen.smtp,
+            policy: RelayPolicy(allowedNetworks: inbound.allowedNetworks),
+            maxMessageSize: inbound.maxMessageSize,
+            maxRecipients: inbound.maxRecipients,
+            maxConnections: inbound.maxConnections,
+            commandTimeout: inbound.commandTimeout,
+            dataTimeout: inbound.dataTimeout)
+    }
+
+    func queueRunnerConfiguration(workers: Int, executor: EventLoop) -> QueueRunner.Configuration {
+        QueueRunner.Configuration(
+            workers: workers,
+            retry: RetryPolicy(
+                first: retry.first, maximum: retry.max, multiplier: retry.multiplier, jitter: retry.jitter,
+                lifetime: retry.lifetime),
+            bounceReportingHost: bounces == .dsn ? hostname : nil, executor: executor, drain: shutdown.drain)
+    }
+
+    /// The primary upstream and its fallbacks, TLS contexts loaded now so that a bad CA file is reported
+    /// here (stopping start-up, or refusing a reload) rather than at the first delivery.
+    func upstreamConfigurations(loop: EventLoop, logger: Logger) throws(UpstreamSetupError) -> [UpstreamConfiguration] {
+        var configurations: [UpstreamConfiguration] = []
+        for upstream in [upstream] + fallbackUpstreams {
+            configurations.append(try upstreamConfiguration(upstream, loop: loop, logger: logger))
+        }
+        return configurations
+    }
+
+    private func upstreamConfiguration(
+        _ upstream: UpstreamSettings, loop: EventLoop, logger: Logger
+    ) throws(UpstreamSetupError) -> UpstreamConfiguration {
+        let security: ClientSession.Security = switch upstream.tls {
+        case .starttls: .startTLS
+        case .implicit: .implicitTLS
+        case .none: .none
+        }
+        var tlsContext: TLSContext?
+        if security != .none {
+            do {
+                tlsContext = try TLSContext.client(
+                    caFile: upstream.caFile.isEmpty ? nil : upstream.caFile, verifyCertificate: upstream.verifyCertificate)
+            } catch {
+                throw UpstreamSetupError(host: upstream.host, reason: "\(error)")
+            }
+        }
+        let configuration = UpstreamConfiguration(
+            host: upstream.host, port: upstream.port, security: security, tlsContext: tlsContext,
+            credentials: upstream.username.isEmpty ? nil : SASLCredentials(username: upstream.username, password: upstream.password),
+            heloName: hostname, connections: upstream.connections,
+            connectTimeout: upstream.connectTimeout, commandTimeout: upstream.commandTimeout,
+            dataTimeout: upstream.dataTimeout, idleTimeout: upstream.idleTimeout, loop: loop)
+        if security == .none {
+            logger.warning("upstream.tls is none: mail crosses the network unencrypted; use it only for a local test upstream",
+                           metadata: ["upstream": "\(configuration.endpoint)"])
+        } else if !upstream.verifyCertificate {
+            logger.warning("upstream.verify_certificate is false: the upstream's certificate is NOT checked, anyone in the path can read and alter mail",
+                           metadata: ["upstream": "\(configuration.endpoint)"])
+        }
+        return configuration
+    }
+}
+
+/// An upstream whose TLS settings cannot be used (an unreadable or invalid `ca_file`).
+struct UpstreamSetupError: Error, CustomStringConvertible {
+    var host: String
+    var reason: String
+    var description: String { "upstream \(host) TLS: \(reason)" }
+}
