@@ -36,4 +36,7 @@ public protocol ControlHandler: Sendable {
     /// Waits until an attempt to deliver `id` ends (the one in progress, else the next) and returns how it
     /// went; nil when none ended within `timeout`.
     func awaitOutcome(_ id: QueueID, timeout: Duration) async throws(ControlError) -> AttemptOutcome?
+
+    /// Reads the configuration again and switches to it if it is usable; a refusal is a report, not an error.
+    func reload() async throws(ControlError) -> ReloadReport
 }

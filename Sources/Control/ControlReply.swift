@@ -13,6 +13,7 @@ public enum ControlReply: Sendable, Equatable {
     case changes(ChangeReport)
     case stats(QueueStatistics)
     case outcome(AttemptOutcome)
+    case reload(ReloadReport)
     /// `await_outcome` waited `timeoutSeconds` and no attempt of `id` ended.
     case timedOut(QueueID, timeoutSeconds: Int)
     case error(ControlError)
@@ -35,6 +36,7 @@ extension ControlReply: JSONConvertible {
             case .changes(let report): w.key("changes"); report.write(to: &w)
             case .stats(let stats): w.key("stats"); stats.write(to: &w)
             case .outcome(let outcome): w.key("outcome"); outcome.write(to: &w)
+            case .reload(let report): w.key("reload"); report.write(to: &w)
             case .timedOut(let id, let timeout):
                 w.key("timed_out")
                 w.object { w in
@@ -67,6 +69,7 @@ extension ControlReply: JSONConvertible {
         else if let report = try v.optionalObject("changes") { self = .changes(try ChangeReport(json: report)) }
         else if let stats = try v.optionalObject("stats") { self = .stats(try QueueStatistics(json: stats)) }
         else if let outcome = try v.optionalObject("outcome") { self = .outcome(try AttemptOutcome(json: outcome)) }
+        else if let report = try v.optionalObject("reload") { self = .reload(try ReloadReport(json: report)) }
         else if let wait = try v.optionalObject("timed_out") {
             self = .timedOut(try wait.queueID("id"), timeoutSeconds: try wait.int("timeout_seconds"))
         } else if let error = try v.optionalObject("error") { self = .error(try ControlError(json: error)) }

@@ -23,6 +23,8 @@ public enum ControlRequest: Sendable, Equatable {
     case stats
     /// Waits for the end of the message's next (or current) delivery attempt, at most `timeoutSeconds`.
     case awaitOutcome(QueueID, timeoutSeconds: Int)
+    /// Reads the configuration files again and switches to them if they are usable (like SIGHUP).
+    case reload
 
     /// The protocol version this side speaks; requests carry it as `"v"`.
     public static let version = 1
@@ -41,13 +43,14 @@ public enum ControlRequest: Sendable, Equatable {
         case .delete, .deleteState: "delete"
         case .stats: "stats"
         case .awaitOutcome: "await_outcome"
+        case .reload: "reload"
         }
     }
 
     /// Whether the request changes the queue (and so needs relayd, and is logged at info).
     public var changesState: Bool {
         switch self {
-        case .flush, .hold, .release, .delete, .deleteState: true
+        case .flush, .hold, .release, .delete, .deleteState, .reload: true
         case .queue, .show, .showRaw, .stats, .awaitOutcome: false
         }
     }
@@ -69,7 +72,7 @@ extension ControlRequest: JSONConvertible {
                 w.key("ids"); w.array(ids) { w, id in w.string(id.rawValue) }
             case .deleteState(let state):
                 w.key("state"); w.string(state.rawValue)
-            case .stats:
+            case .stats, .reload:
                 break
             case .awaitOutcome(let id, let timeout):
                 w.key("id"); w.string(id.rawValue)
@@ -102,6 +105,7 @@ extension ControlRequest: JSONConvertible {
             case (nil, nil), (.some, .some): throw JSONError("delete needs either \"ids\" or \"state\"")
             }
         case "stats": self = .stats
+        case "reload": self = .reload
         case "await_outcome":
             let timeout = try v.int("timeout_seconds")
             guard (1...ControlRequest.maximumAwaitSeconds).contains(timeout) else {

@@ -111,6 +111,10 @@ final class ControlSession {
                 return .timedOut(id, timeoutSeconds: timeout)
             }
             return .outcome(outcome)
+        case .reload:
+            let report = try await handler.reload()
+            logger.info("configuration reload asked by relayctl", metadata: ["result": "\(report.result.rawValue)"])
+            return .reload(report)
         }
     }
 

@@ -167,6 +167,8 @@ extension SpoolInspector: ControlHandler {
         throw Self.needsDaemon("waiting for a delivery")
     }
 
+    public func reload() async throws(ControlError) -> ReloadReport { throw Self.needsDaemon("reload") }
+
     private static func needsDaemon(_ what: String) -> ControlError {
         ControlError(.unavailable, "\(what) needs relayd, which is not running; start it and try again")
     }

@@ -9,6 +9,7 @@ struct DaemonControlHandler: ControlHandler {
     let inspector: SpoolInspector
     let runner: QueueRunner
     let memoryTrimmer: IdleMemoryTrimmer
+    let reloader: ConfigReloader
 
     /// Listings at least this long leave enough freed heap behind to be worth handing back.
     static let bigListing = 10_000
@@ -91,6 +92,14 @@ struct DaemonControlHandler: ControlHandler {
             }
             return .init(address: recipient.address, status: status, reply: recipient.reply)
         })
+    }
+
+    func reload() async throws(ControlError) -> ReloadReport {
+        switch await reloader.reload(trigger: "relayctl") {
+        case .applied(let change): ReloadReport(result: .applied, applied: change.applied, needsRestart: change.needsRestart)
+        case .unchanged: ReloadReport(result: .unchanged)
+        case .refused(let reason): ReloadReport(result: .refused, error: reason)
+        }
     }
 
     private func each(_ ids: [QueueID], _ change: (QueueID) async -> QueueOperationOutcome) async throws(ControlError) -> ChangeReport {

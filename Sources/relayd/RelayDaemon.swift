@@ -93,24 +93,24 @@ struct RelayDaemon {
         let trimmer = IdleMemoryTrimmer(server: server)
         trimmer.noteBurst()  // the recovery's scan
 
-        let control: ControlServer
-        do {
-            control = try ControlServer(
-                path: settings.listen.control,
-                handler: DaemonControlHandler(
-                    inspector: SpoolInspector(root: settings.spool.path, io: BlockingIOPool(threads: 1), catalog: spool.catalog),
-                    runner: runner, memoryTrimmer: trimmer),
-                logger: logger)
-        } catch {
-            throw StartupError(description: "control socket \(settings.listen.control): \(error)")
-        }
-
         let reloader = ConfigReloader(
             settings: settings, stamps: fileStamps, source: source,
             targets: .init(
                 server: server, runner: runner, upstream: upstreamService, deliveryLoop: deliveryLoop, workers: workers,
                 logThreshold: logThreshold),
             signals: reloadSignals, logger: logger)
+
+        let control: ControlServer
+        do {
+            control = try ControlServer(
+                path: settings.listen.control,
+                handler: DaemonControlHandler(
+                    inspector: SpoolInspector(root: settings.spool.path, io: BlockingIOPool(threads: 1), catalog: spool.catalog),
+                    runner: runner, memoryTrimmer: trimmer, reloader: reloader),
+                logger: logger)
+        } catch {
+            throw StartupError(description: "control socket \(settings.listen.control): \(error)")
+        }
 
         // Services stop in reverse order: the listener first, then deliveries in flight finish.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: trimmer)]

@@ -28,6 +28,9 @@ struct ControlReplyTests {
                 .init(address: "carol@example.com", status: .bounced, reply: "550 5.1.1 No such user"),
             ])),
             .timedOut(QueueEntryTests.id, timeoutSeconds: 30),
+            .reload(ReloadReport(result: .applied, applied: ["upstream.password", "upstreams[1].port"], needsRestart: ["listen.smtp"])),
+            .reload(ReloadReport(result: .unchanged)),
+            .reload(ReloadReport(result: .refused, error: "relay.yaml: retry.jitter: 5 is out of range")),
             .error(ControlError(.notFound, "01HX0000000AB: no such message in the queue")),
         ]
     }
@@ -48,6 +51,8 @@ struct ControlReplyTests {
             == #"{"raw":{"id":"01HX0000000AB","size":2,"base64":"aGk="}}"#)
         #expect(String(decoding: ControlReply.changes(ChangeReport(items: [.init(id: QueueEntryTests.id, result: .alreadyDelivered)])).jsonBytes, as: UTF8.self)
             == #"{"changes":{"count":0,"items":[{"id":"01HX0000000AB","result":"already_delivered","detail":null}]}}"#)
+        #expect(String(decoding: ControlReply.reload(ReloadReport(result: .refused, error: "bad")).jsonBytes, as: UTF8.self)
+            == #"{"reload":{"result":"refused","applied":[],"needs_restart":[],"error":"bad"}}"#)
         #expect(String(decoding: ControlReply.stats(QueueStatistics(queue: QueueSummary())).jsonBytes, as: UTF8.self)
             == #"{"stats":{"queue":{"messages":0,"counts":{"queued":0,"active":0,"deferred":0,"held":0,"failed":0},"bytes":0,"oldest_age_seconds":null,"unreadable":[]},"last_hour":null,"upstreams":null}}"#)
     }

@@ -19,6 +19,7 @@ struct ControlRequestTests {
         (.delete([a]), #"{"v":1,"command":"delete","ids":["01HX0000000AB"]}"#),
         (.deleteState(.failed), #"{"v":1,"command":"delete","state":"failed"}"#),
         (.stats, #"{"v":1,"command":"stats"}"#),
+        (.reload, #"{"v":1,"command":"reload"}"#),
         (.awaitOutcome(a, timeoutSeconds: 30), #"{"v":1,"command":"await_outcome","id":"01HX0000000AB","timeout_seconds":30}"#),
     ])
     func wireForm(request: ControlRequest, json: String) throws {

@@ -83,6 +83,7 @@ struct ControlServerTests {
                     try client.request(.stats),
                     try client.request(.awaitOutcome(entries[0].id, timeoutSeconds: 5)),
                     try client.request(.awaitOutcome(entries[1].id, timeoutSeconds: 1)),
+                    try client.request(.reload),
                 ]
             }
             guard case .detail(let detail) = replies[0] else { Issue.record("\(replies[0])"); return }
@@ -96,15 +97,17 @@ struct ControlServerTests {
             #expect(stats.lastHour == .init(delivered: 1, deferred: 2, bounced: 3))
             #expect(replies[7] == .outcome(outcome))
             #expect(replies[8] == .timedOut(entries[1].id, timeoutSeconds: 1))
+            #expect(replies[9] == .reload(ReloadReport(result: .applied, applied: ["retry.first"], needsRestart: ["listen.smtp"])))
             #expect(queue.requests == [
                 .show(entries[1].id), .hold([entries[0].id, missing]), .release([entries[0].id]), .flush(nil),
                 .delete([entries[2].id]), .deleteState(.held), .stats, .awaitOutcome(entries[0].id, timeoutSeconds: 5),
-                .awaitOutcome(entries[1].id, timeoutSeconds: 1),
+                .awaitOutcome(entries[1].id, timeoutSeconds: 1), .reload,
             ])
             let changes = logs.records.filter { $0.level == .info && $0.message == "queue changed by relayctl" }
             #expect(changes.map { $0.metadata["command"] } == ["hold", "flush", "flush", "flush", "delete", "delete"].map { "\($0)" },
                     "each message changed is logged once at info; nothing is logged for what did not change")
             #expect(logs.records.contains { $0.level == .debug && $0.message == "control request" })
+            #expect(logs.records.contains { $0.level == .info && $0.message == "configuration reload asked by relayctl" })
         }
     }
 

@@ -92,4 +92,9 @@ final class FakeQueue: ControlHandler {
             entries.contains { $0.id == id } ? .init(id: id, result: .done) : .init(id: id, result: .notFound, detail: "no such message")
         })
     }
+
+    func reload() async throws(ControlError) -> ReloadReport {
+        record(.reload)
+        return ReloadReport(result: .applied, applied: ["retry.first"], needsRestart: ["listen.smtp"])
+    }
 }

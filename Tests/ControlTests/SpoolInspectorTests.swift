@@ -148,6 +148,8 @@ struct SpoolInspectorTests {
             #expect(error?.message == "hold needs relayd, which is not running; start it and try again")
             await #expect(throws: ControlError.self) { try await inspector.delete(state: .failed) }
             await #expect(throws: ControlError.self) { try await inspector.awaitOutcome(id, timeout: .seconds(1)) }
+            let reload = await #expect(throws: ControlError.self) { try await inspector.reload() }
+            #expect(reload?.code == .unavailable)
         }
     }
 }

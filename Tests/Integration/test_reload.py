@@ -10,12 +10,15 @@ relayd's, so a delivery after the switch proves which credentials relayd used.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
-from relayd_harness import to_yaml
+from relayd_harness import free_port, relayctl_binary, to_yaml
 from smtp_wire import SMTPWire, dot_stuff, message
 
 OLD_USER, OLD_PASSWORD = "relay-user", "old password 1"
@@ -205,6 +208,80 @@ def test_an_unchanged_config_reloads_as_a_no_op(relay_factory):
     record = sighup_and_wait(relay, "configuration reloaded, nothing changed")
     assert record["trigger"] == "SIGHUP"
     assert record["level"] == "info"
+
+
+# -- relayctl reload and the metrics -----------------------------------------------------------------
+
+def relayctl(relay, *args: str) -> subprocess.CompletedProcess:
+    """relayctl with --socket, so that it does not need to read the (possibly broken) config file itself."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELAY_")}
+    return subprocess.run([str(relayctl_binary()), *args, "--socket", str(relay.control)],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+def reload_metrics(relay) -> dict[str, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", relay.admin_port, timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("mailrelay_config_"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def test_relayctl_reload_reports_what_changed_and_why_it_refused(relay_factory):
+    port = free_port()
+    relay = relay_factory({"listen": {"admin": f"127.0.0.1:{port}"}, **SIGNAL_ONLY})
+    relay.admin_port = port
+    assert reload_metrics(relay) == {
+        "mailrelay_config_last_reload_successful": 1.0,
+        **{f'mailrelay_config_reloads_total{{result="{result}"}}': 0.0 for result in ("applied", "unchanged", "refused")},
+    }
+
+    unchanged = relayctl(relay, "reload")
+    assert (unchanged.returncode, unchanged.stdout) == (0, "Configuration reloaded: nothing changed\n"), unchanged
+
+    relay.config["retry"] = {"first": "2m", "max": "2h"}
+    relay.config["listen"]["smtp"].append("127.0.0.1:1")
+    relay.config_path.write_text(to_yaml(relay.config))
+    applied = relayctl(relay, "reload")
+    assert applied.returncode == 0, applied
+    assert applied.stdout.splitlines() == [
+        "Configuration reloaded: retry.first, retry.max",
+        "Needs a restart to take effect (the running values stay): listen.smtp",
+    ]
+    assert relay.wait_for_log(lambda r: r.get("msg") == "configuration reloaded", 5)["trigger"] == "relayctl"
+
+    relay.config["retry"]["jitter"] = 3
+    relay.config_path.write_text(to_yaml(relay.config))
+    refused = relayctl(relay, "reload", "--json")
+    assert refused.returncode == 1, refused
+    report = json.loads(refused.stdout)
+    assert report["result"] == "refused" and "retry.jitter" in report["error"], report
+    plain = relayctl(relay, "reload")
+    assert plain.returncode == 1 and plain.stdout == ""
+    assert plain.stderr.startswith("relayctl: relayd refused the configuration, the running one stays in force: ")
+    assert "retry.jitter" in plain.stderr
+
+    samples = reload_metrics(relay)
+    assert samples['mailrelay_config_reloads_total{result="unchanged"}'] == 1
+    assert samples['mailrelay_config_reloads_total{result="applied"}'] == 1
+    assert samples['mailrelay_config_reloads_total{result="refused"}'] == 2
+    assert samples["mailrelay_config_last_reload_successful"] == 0
+
+    del relay.config["retry"]["jitter"]
+    relay.config_path.write_text(to_yaml(relay.config))
+    assert relayctl(relay, "reload").returncode == 0
+    assert reload_metrics(relay)["mailrelay_config_last_reload_successful"] == 1
+
+    relay.stop()
+    down = relayctl(relay, "reload")
+    assert down.returncode == 3 and "relayd is not running" in down.stderr, down
 
 
 # -- mounted files (Kubernetes) --------------------------------------------------------------------
