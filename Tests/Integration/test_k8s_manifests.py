@@ -391,6 +391,24 @@ def test_config_paths_match_the_mounts(rendered, effective_settings, name):
 
 
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_config_and_secret_changes_reach_the_running_pod(rendered, name):
+    """relayd reloads a changed relay.yaml or password file (docs/kubernetes.md). That needs the kubelet to
+    update the files in the pod: the ConfigMap keeps its name (a content hash in it would make an edit a new
+    ConfigMap, which the pod does not see until it is replaced), and no mount of the volume uses subPath
+    (a subPath mount is never updated)."""
+    objs = rendered[name]
+    files = config_volume_files(objs)
+    kind, config_map, _ = files["relay.yaml"]
+    assert kind == "configMap"
+    assert config_map == "mail-relay-config", f"{config_map}: the generated name must not carry a content hash"
+    assert ident(one(objs, "ConfigMap", "mail-relay-config")) == "ConfigMap/mail-relay-config"
+    for container in one(objs, "StatefulSet")["spec"]["template"]["spec"]["containers"]:
+        for mount in container.get("volumeMounts", []):
+            if mount["name"] == "config":
+                assert "subPath" not in mount and "subPathExpr" not in mount, mount
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
 def test_ports_agree_between_config_container_services_and_policy(rendered, effective_settings, name):
     objs, settings = rendered[name], effective_settings[name]
     container = relayd_container(objs)
