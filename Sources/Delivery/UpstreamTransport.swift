@@ -183,8 +183,20 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         for pooled in expired { await pooled.session.quit() }
     }
 
+    /// The most recently pooled session of the current generation. One of an older generation can be here
+    /// only when a reload came between its transaction's end and its return to the pool; it is closed.
     private func takeIdle() -> PooledSession? {
-        idle.withLock { $0.popLast() }
+        let generation = current.generation
+        let (fresh, stale) = idle.withLock { sessions -> (PooledSession?, [PooledSession]) in
+            var stale: [PooledSession] = []
+            while let last = sessions.popLast() {
+                if last.generation == generation { return (last, stale) }
+                stale.append(last)
+            }
+            return (nil, stale)
+        }
+        if !stale.isEmpty { Task { for pooled in stale { await pooled.session.quit() } } }
+        return fresh
     }
 
     /// Pools a session after its transaction, unless a reload has replaced its configuration meanwhile.

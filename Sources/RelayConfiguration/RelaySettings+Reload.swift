@@ -50,7 +50,8 @@ extension RelaySettings {
     }
 
     /// Each upstream's keys by the name operators know them by (`upstream.port`, `upstreams[2].port`); a
-    /// fallback added or removed shows as `upstreams`. `connections` sizes the worker pool: restart only.
+    /// fallback added or removed shows as `upstreams`. The primary's `connections` sizes the worker pool:
+    /// restart only (a fallback's is not used, so a change to it is merely taken).
     private func compareUpstreams(with new: RelaySettings, into result: inout RelaySettings, change: inout SettingsChange) {
         let old = [upstream] + fallbackUpstreams
         var updated = [new.upstream] + new.fallbackUpstreams
@@ -60,7 +61,7 @@ extension RelaySettings {
             for key in SettingKey.upstreamKeys {
                 guard !Self.sameValue(of: key, old[index], updated[index]) else { continue }
                 let name = index == 0 ? key.path : key.listName(index)
-                if key == .upstreamConnections {
+                if key == .upstreamConnections, index == 0 {
                     change.needsRestart.append(name)
                     updated[index].connections = old[index].connections
                 } else {

@@ -25,6 +25,8 @@ import Transport
         #expect(settings.retry == RetrySettings(
             first: .seconds(60), max: .seconds(3600), multiplier: 2, jitter: 0.2, lifetime: .seconds(432_000)))
         #expect(settings.bounces == .dsn)
+        #expect(settings.shutdown == ShutdownSettings(drain: .zero))
+        #expect(settings.reload == ReloadSettings(watchInterval: .seconds(5)))
     }
 
     @Test func loadingWithoutFileOrVariablesGivesTheDefaults() throws {
@@ -52,6 +54,7 @@ import Transport
         original.listen.smtp.append(ListenAddress(host: "::", port: 25))
         original.inbound.maxMessageSize = 25_000_000
         original.retry.first = .seconds(90)
+        original.reload.watchInterval = .zero
         // Quotes and a backslash in a path must survive the YAML quoting.
         original.upstream.caFile = try dir.write("ca \"bundle\" \\ 1.pem", "")
         let file = try dir.write("rendered.yaml", original.redactedDescription)
@@ -61,6 +64,7 @@ import Transport
         #expect(original.redactedDescription.contains("max_message_size: 25000000"))
         #expect(original.redactedDescription.contains("first: 1m30s"))
         #expect(original.redactedDescription.contains("multiplier: 2\n"))
+        #expect(original.redactedDescription.contains("reload:\n  watch_interval: 0s\n"))
     }
 
     @Test func withFallbacksTheRedactedDescriptionListsThemAndLoadsBack() throws {

@@ -61,6 +61,7 @@ import Transport
             "RELAY_RETRY_LIFETIME": "1d",
             "RELAY_BOUNCES": "none",
             "RELAY_SHUTDOWN_DRAIN": "45s",
+            "RELAY_RELOAD_WATCH_INTERVAL": "0s",
         ]
         let settings = try RelaySettings.load(configFile: nil, environment: environment, defaultHostname: "d.test")
         let expected = RelaySettings(
@@ -79,7 +80,8 @@ import Transport
             retry: RetrySettings(first: .milliseconds(250), max: .seconds(600), multiplier: 3, jitter: 0,
                                  lifetime: .seconds(86_400)),
             bounces: BounceMode.none,
-            shutdown: ShutdownSettings(drain: .seconds(45)))
+            shutdown: ShutdownSettings(drain: .seconds(45)),
+            reload: ReloadSettings(watchInterval: .zero))
         #expect(settings == expected)
         // The table above must cover every key, or this test silently stops testing new ones.
         #expect(Set(environment.keys) == Set(SettingKey.allCases.map(\.environmentName)).subtracting(["RELAY_UPSTREAM_PASSWORD"]))

@@ -32,6 +32,8 @@ struct BadFile: Sendable, CustomTestStringConvertible {
         BadFile(yaml: "retry:\n  max: 30s", key: "retry.max", problem: "retry.first (1m) is longer than retry.max (30s)"),
         BadFile(yaml: "retry:\n  lifetime: 0s", key: "retry.lifetime", problem: "must be longer than 0s"),
         BadFile(yaml: "shutdown:\n  drain: soon", key: "shutdown.drain", problem: "\"soon\" is not a duration (use e.g. 90s, 5m, 1h, 5d)"),
+        BadFile(yaml: "reload:\n  watch_interval: often", key: "reload.watch_interval",
+                problem: "\"often\" is not a duration (use e.g. 90s, 5m, 1h, 5d)"),
         BadFile(yaml: "inbound:\n  command_timeout: 5", key: "inbound.command_timeout",
                 problem: "5 is not a duration (use e.g. 90s, 5m, 1h, 5d)"),
         BadFile(yaml: "listen:\n  smtp: []", key: "listen.smtp", problem: "must list at least one address, e.g. [\"0.0.0.0:2525\"]"),

@@ -34,6 +34,7 @@ import Transport
         retry: { first: 30s, max: 2h, multiplier: 1.5, jitter: 0.1, lifetime: 3d }
         bounces: none
         shutdown: { drain: 2m }
+        reload: { watch_interval: 30s }
         """
 
     @Test func aFullFileParsesIntoTheExpectedSettings() throws {
@@ -59,7 +60,8 @@ import Transport
             retry: RetrySettings(first: .seconds(30), max: .seconds(7200), multiplier: 1.5, jitter: 0.1,
                                  lifetime: .seconds(3 * 86_400)),
             bounces: BounceMode.none,
-            shutdown: ShutdownSettings(drain: .seconds(120)))
+            shutdown: ShutdownSettings(drain: .seconds(120)),
+            reload: ReloadSettings(watchInterval: .seconds(30)))
         #expect(settings == expected)
     }
 
