@@ -1,8 +1,8 @@
 """The binaries the Containerfile ships run with nothing but what its runtime stage has.
 
 There is no container engine here, so the image itself is not built; this checks what it depends on.
-scripts/test builds relayd and relayctl as the Containerfile does (`-c release --static-swift-stdlib`, into
-.build-static) and passes their folder in $MAILRELAY_STATIC_BIN_DIR. The runtime stage is Debian
+scripts/test builds relayd and relayctl as the Containerfile does (`-c release --static-swift-stdlib -Xlinker
+--strip-debug`, into .build-static) and passes their folder in $MAILRELAY_STATIC_BIN_DIR. The runtime stage is Debian
 bookworm-slim plus libssl3 and ca-certificates: each binary may load only the C and C++ runtime and OpenSSL,
 and must run from a bare folder, with an empty environment, while the Swift toolchain's folder is hidden
 (a private mount namespace with an empty tmpfs over it).
@@ -65,6 +65,27 @@ def test_each_binary_loads_only_the_runtime_images_libraries(name):
     assert "libc.so.6" in needed, p.stdout
     assert set(needed) <= RUNTIME_LIBRARIES, f"{name} needs more than the runtime image has: {sorted(set(needed) - RUNTIME_LIBRARIES)}"
     assert not [path for path in needed.values() if "swift" in path.lower()], f"{name} loads from the toolchain: {needed}"
+
+
+def containerfile_build_flags() -> str:
+    text = (Path(__file__).resolve().parents[2] / "Containerfile").read_text()
+    m = re.search(r'flags="([^"]*)"', text)
+    assert m, "the Containerfile's build stage sets flags=\"…\" for swift build"
+    return m.group(1)
+
+
+@pytest.mark.parametrize("name", ["relayd", "relayctl"])
+def test_binaries_carry_symbols_for_backtraces_but_no_debug_info(name):
+    """The image strips DWARF to save space and keeps the symbol table, so a crash backtrace in `kubectl
+    logs` still names functions; and scripts/test builds what the Containerfile builds."""
+    assert containerfile_build_flags().split() == ["-c", "release", "--static-swift-stdlib", "-Xlinker", "--strip-debug"]
+    p = subprocess.run(["readelf", "-S", "--wide", str(binary(name))], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    sections = set(re.findall(r"\]\s+(\.\S+)", p.stdout))
+    assert ".symtab" in sections, f"{name} has no symbol table: backtraces would show bare addresses"
+    assert not {s for s in sections if s.startswith(".debug_")}, f"{name} still carries DWARF: {sorted(sections)}"
+    symbols = subprocess.run(["nm", "--defined-only", str(binary(name))], capture_output=True, text=True, timeout=60)
+    assert "RelayConfiguration" in symbols.stdout, "the symbol table names MailRelay's own functions"
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="hiding the toolchain needs a mount namespace (root)")
