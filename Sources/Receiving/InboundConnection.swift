@@ -7,16 +7,21 @@ import Spool
 import Transport
 
 /// Drives one client's `ServerSession` over its socket: frames input, performs actions, streams DATA into
-/// a spool receipt. All protocol decisions are the session's; this type only moves bytes.
+/// a spool receipt, and switches the socket to TLS when the session says so. All protocol decisions are the
+/// session's; this type only moves bytes.
 struct InboundConnection {
     let connection: TCPConnection
     let configuration: SMTPServerConfiguration
+    /// Whether the listener speaks TLS from the first byte (RFC 8314).
+    let implicitTLS: Bool
     let spool: Spool
     let registry: ConnectionRegistry
     let metrics: ReceivingMetrics
     var logger: Logger
 
     private var session: ServerSession
+    /// The connection itself, or its TLS layer once a handshake finished.
+    private var stream: any ByteStream
     private var input = InputBuffer()
     private var framer = CommandLineFramer()
     private var output: [UInt8] = []
@@ -25,11 +30,13 @@ struct InboundConnection {
     private var spoolFailure: SpoolError?
 
     init(
-        connection: TCPConnection, configuration: SMTPServerConfiguration, spool: Spool, registry: ConnectionRegistry,
-        metrics: ReceivingMetrics, logger: Logger
+        connection: TCPConnection, configuration: SMTPServerConfiguration, implicitTLS: Bool = false, spool: Spool,
+        registry: ConnectionRegistry, metrics: ReceivingMetrics, logger: Logger
     ) {
         self.connection = connection
+        self.stream = connection
         self.configuration = configuration
+        self.implicitTLS = implicitTLS
         self.spool = spool
         self.registry = registry
         self.metrics = metrics
@@ -39,7 +46,9 @@ struct InboundConnection {
             hostname: configuration.hostname,
             maxMessageSize: configuration.maxMessageSize,
             maxRecipients: configuration.maxRecipients,
-            relayAllowed: configuration.policy.allowsRelay(from: connection.peer)))
+            relayAllowed: configuration.policy.allowsRelay(from: connection.peer),
+            startTLS: configuration.startTLSPolicy(),
+            tlsActive: implicitTLS))
     }
 
     /// Runs the session to its end. Never throws: every ending is logged here.
@@ -47,6 +56,9 @@ struct InboundConnection {
         logger.debug("connect")
         let key = registry.add(connection)
         do {
+            if implicitTLS {
+                guard try await handshake() else { return end(key) }
+            }
             try await perform(session.handle(.connected))
             while !session.isClosed {
                 while !session.isClosed, let event = framer.next(from: &input) {
@@ -59,7 +71,7 @@ struct InboundConnection {
                 do {
                     guard registry.setIdle(key, true) else { throw TransportError.cancelled }
                     defer { _ = registry.setIdle(key, false) }
-                    n = try await connection.read(deadline: deadline) { input.append($0) }
+                    n = try await stream.read(maxBytes: 64 * 1024, deadline: deadline) { input.append($0) }
                 } catch TransportError.timedOut {
                     logger.info("timeout", metadata: ["phase": "command"])
                     try await perform(session.handle(.timedOut))
@@ -72,16 +84,40 @@ struct InboundConnection {
                 }
             }
         } catch TransportError.cancelled {
-            output.append(contentsOf: SMTPReply(421, .init(4, 3, 2), "\(configuration.hostname) Service shutting down").wireBytes)
-            connection.writeWithoutWaiting(output)
+            // Over TLS a plain-text 421 would be garbage to the client; it just sees the connection close.
+            if stream === connection {
+                output.append(contentsOf: SMTPReply(421, .init(4, 3, 2), "\(configuration.hostname) Service shutting down").wireBytes)
+                connection.writeWithoutWaiting(output)
+            }
             logger.info("session ended by shutdown")
         } catch {
             logger.info("session ended", metadata: ["reason": "\(error)"])
         }
         if let receipt { await receipt.abandon() }
+        end(key)
+    }
+
+    private func end(_ key: Int) {
         registry.remove(key)
+        stream.close()
         connection.close()
         logger.debug("disconnect")
+    }
+
+    /// The server side of the TLS handshake, on the connection's first byte (implicit TLS) or after the 220 to
+    /// STARTTLS; false when it failed, which ends the session (the client may retry without TLS if it wants).
+    private mutating func handshake() async throws -> Bool {
+        guard let context = configuration.tls else { return false }
+        do {
+            stream = try await TLSConnection.accept(
+                over: connection, context: context, deadline: ContinuousClock.now + configuration.commandTimeout)
+        } catch {
+            metrics.countTLSFailure()
+            logger.info("TLS handshake failed", metadata: ["error": "\(error)"])
+            return false
+        }
+        logger.debug("TLS established")
+        return true
     }
 
     private mutating func perform(_ actions: [ServerSession.Action]) async throws {
@@ -96,6 +132,14 @@ struct InboundConnection {
                 try await receiveData(sizeLimit: sizeLimit)
             case .commit(let transaction, _):
                 try await commit(transaction)
+            case .startTLS:
+                try await flush()
+                // Whatever the client sent after STARTTLS in plain text must not be read as if it came
+                // over TLS (the command injection of CVE-2011-0411): it is dropped with any partial line.
+                input = InputBuffer()
+                framer = CommandLineFramer()
+                guard try await handshake() else { throw InboundSessionEnd.tlsHandshakeFailed }
+                try await perform(session.handle(.tlsEstablished))
             case .close:
                 // The socket itself is closed at the end of `run`, after the registry forgets it, so a
                 // shutdown never interrupts a descriptor number that has been closed and reused.
@@ -108,7 +152,7 @@ struct InboundConnection {
         guard !output.isEmpty, connection.isOpen else { return }
         let bytes = output
         output.removeAll(keepingCapacity: true)
-        try await connection.write(bytes, deadline: ContinuousClock.now + configuration.commandTimeout)
+        try await stream.write(bytes, deadline: ContinuousClock.now + configuration.commandTimeout)
     }
 
     /// Streams the message into a receipt until CRLF.CRLF, then lets the session judge it.
@@ -124,7 +168,8 @@ struct InboundConnection {
         self.receipt = receipt
         spoolFailure = nil
         logger[metadataKey: "id"] = "\(receipt.id)"
-        let protocolName = transaction.parameters.smtputf8 ? "UTF8SMTP" : (session.usedEHLO ? "ESMTP" : "SMTP")
+        let protocolName = ReceivedHeader.protocolName(
+            ehlo: session.usedEHLO, tls: session.isTLSActive, smtputf8: transaction.parameters.smtputf8)
         await append(ReceivedHeader.make(
             clientName: session.clientName ?? "", clientAddress: connection.peer.host,
             hostname: configuration.hostname, protocolName: protocolName, queueID: receipt.id.rawValue,
@@ -144,7 +189,7 @@ struct InboundConnection {
             }
             let deadline = ContinuousClock.now + configuration.dataTimeout
             do {
-                if try await connection.read(maxBytes: 64 * 1024, deadline: deadline, { input.append($0) }) == 0 {
+                if try await stream.read(maxBytes: 64 * 1024, deadline: deadline, { input.append($0) }) == 0 {
                     throw TransportError.closed
                 }
             } catch TransportError.timedOut {
@@ -198,5 +243,16 @@ struct InboundConnection {
         logger[metadataKey: "id"] = nil
         try await perform(session.handle(event))
         try await flush()
+    }
+}
+
+/// Why a session ended that is neither the client's doing nor an I/O error.
+enum InboundSessionEnd: Error, CustomStringConvertible {
+    case tlsHandshakeFailed
+
+    var description: String {
+        switch self {
+        case .tlsHandshakeFailed: "TLS handshake failed"
+        }
     }
 }

@@ -17,6 +17,14 @@ public enum ReceivedHeader {
         return Array(text.utf8)
     }
 
+    /// The `with` keyword (RFC 3848, RFC 6531): ESMTP after EHLO, with an S over TLS; UTF8SMTP(S) for an
+    /// SMTPUTF8 transaction; SMTP after HELO.
+    public static func protocolName(ehlo: Bool, tls: Bool, smtputf8: Bool) -> String {
+        if smtputf8 { return tls ? "UTF8SMTPS" : "UTF8SMTP" }
+        guard ehlo else { return "SMTP" }
+        return tls ? "ESMTPS" : "ESMTP"
+    }
+
     /// Keeps only printable ASCII, so a hostile HELO cannot break the header.
     static func sanitize(_ name: String) -> String {
         String(String.UnicodeScalarView(name.unicodeScalars.map { (33...126).contains($0.value) && $0 != "(" && $0 != ")" ? $0 : "_" }))

@@ -8,6 +8,9 @@ public struct ReceivingMetrics: Sendable {
     let messagesReceived: Counter
     /// Refusals by reason, one counter per reason made up front so every reason is exported from the start.
     private let rejections: [RejectionReason: Counter]
+    /// Inbound TLS handshakes that failed (STARTTLS or implicit TLS): old clients, clients that do not trust
+    /// the certificate, scanners.
+    private let tlsFailures: Counter
 
     /// Metrics made by `factory`; by default the one bootstrapped in `MetricsSystem`, so create this after
     /// bootstrapping.
@@ -19,6 +22,11 @@ public struct ReceivingMetrics: Sendable {
                 label: "mailrelay_messages_rejected_total", dimensions: [("reason", reason.rawValue)], factory: factory)
         }
         self.rejections = rejections
+        tlsFailures = Counter(label: "mailrelay_inbound_tls_handshake_failures_total", factory: factory)
+    }
+
+    func countTLSFailure() {
+        tlsFailures.increment()
     }
 
     /// Counts `reply` if it refuses mail (see `RejectionReason`); every other reply is ignored.

@@ -16,7 +16,8 @@ public final class SMTPServer: Service, Sendable {
     public var configuration: SMTPServerConfiguration { settings.withLock { $0 } }
     private let spool: Spool
     private let logger: Logger
-    private let listeners: [TCPListener]
+    /// Each listener, and whether it speaks TLS from the first byte.
+    private let listeners: [(listener: TCPListener, implicitTLS: Bool)]
     private let active = Atomic<Int>(0)
     private let accepting = Atomic(false)
     private let registry = ConnectionRegistry()
@@ -29,23 +30,26 @@ public final class SMTPServer: Service, Sendable {
         self.spool = spool
         self.logger = logger
         self.metrics = metrics
-        listeners = try configuration.listen.map { try TCPListener(address: $0) }
+        listeners = try configuration.listen.map { (try TCPListener(address: $0), false) }
+            + configuration.listenTLS.map { (try TCPListener(address: $0), true) }
     }
 
     /// Uses `configuration` for sessions that start from now on (a configuration reload): relay policy,
-    /// limits, timeouts, host name. Sessions in progress finish under the settings they started with. The
-    /// listen addresses and the shutdown grace stay as they were: the listeners are bound once.
+    /// limits, timeouts, host name, TLS certificate. Sessions in progress finish under the settings they
+    /// started with. The listen addresses and the shutdown grace stay as they were: the listeners are bound
+    /// once.
     public func reconfigure(_ configuration: SMTPServerConfiguration) {
         settings.withLock { current in
             var updated = configuration
             updated.listen = current.listen
+            updated.listenTLS = current.listenTLS
             updated.shutdownGrace = current.shutdownGrace
             current = updated
         }
     }
 
-    /// The addresses actually bound (port 0 resolved).
-    public var boundAddresses: [ListenAddress] { listeners.map(\.address) }
+    /// The addresses actually bound (port 0 resolved): the plain listeners, then the implicit-TLS ones.
+    public var boundAddresses: [ListenAddress] { listeners.map(\.listener.address) }
 
     /// Sessions in progress.
     public var activeSessions: Int { active.load(ordering: .relaxed) }
@@ -54,19 +58,19 @@ public final class SMTPServer: Service, Sendable {
     public var isAccepting: Bool { accepting.load(ordering: .acquiring) }
 
     public func run() async throws {
-        for listener in listeners {
-            logger.info("listening", metadata: ["address": "\(listener.address)"])
+        for (listener, implicitTLS) in listeners {
+            logger.info("listening", metadata: ["address": "\(listener.address)", "tls": "\(implicitTLS ? "implicit" : "starttls")"])
         }
         accepting.store(true, ordering: .releasing)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
-                for listener in listeners {
-                    group.addTask(executorPreference: EventLoop.shared) { await self.serve(listener) }
+                for (listener, implicitTLS) in listeners {
+                    group.addTask(executorPreference: EventLoop.shared) { await self.serve(listener, implicitTLS: implicitTLS) }
                 }
             }
         } onGracefulShutdown: {
             self.accepting.store(false, ordering: .releasing)
-            for listener in self.listeners { listener.close() }
+            for (listener, _) in self.listeners { listener.close() }
             self.registry.drain()
         }
         accepting.store(false, ordering: .releasing)
@@ -74,15 +78,17 @@ public final class SMTPServer: Service, Sendable {
     }
 
     /// Accepts on one listener until it is closed, then waits (bounded) for its sessions.
-    private func serve(_ listener: TCPListener) async {
+    private func serve(_ listener: TCPListener, implicitTLS: Bool) async {
         await withDiscardingTaskGroup { sessions in
             for await connection in listener.connections {
                 let configuration = self.configuration
                 if active.add(1, ordering: .relaxed).newValue > configuration.maxConnections {
                     active.subtract(1, ordering: .relaxed)
                     metrics.countRejection(.maxConnections)
-                    connection.writeWithoutWaiting(
-                        SMTPReply(421, .init(4, 7, 0), "\(configuration.hostname) Error: too many connections").wireBytes)
+                    if !implicitTLS {  // a TLS client would read plain text as a broken handshake
+                        connection.writeWithoutWaiting(
+                            SMTPReply(421, .init(4, 7, 0), "\(configuration.hostname) Error: too many connections").wireBytes)
+                    }
                     connection.close()
                     logger.warning("connection refused: max_connections reached", metadata: [
                         "client": "\(connection.peer.host)", "limit": "\(configuration.maxConnections)"])
@@ -91,7 +97,7 @@ public final class SMTPServer: Service, Sendable {
                 // Sessions run on the event loop thread: readiness resumes them without a thread hop.
                 sessions.addTask(executorPreference: EventLoop.shared) {
                     var inbound = InboundConnection(
-                        connection: connection, configuration: configuration, spool: self.spool,
+                        connection: connection, configuration: configuration, implicitTLS: implicitTLS, spool: self.spool,
                         registry: self.registry, metrics: self.metrics, logger: self.logger)
                     await inbound.run()
                     self.active.subtract(1, ordering: .relaxed)

@@ -31,24 +31,15 @@ enum ConfigFileLayout {
             let name = try walk.name(of: keyNode, in: "")
             if name == SettingKey.upstreamList {
                 try walk.upstreamList(value)
-            } else if SettingKey.sections.contains(name) {
-                // A section with every key commented out (`upstream:` alone) is an empty mapping, not a mistake.
-                if isNull(value) { continue }
-                guard case .mapping(let inner) = value else {
-                    throw walk.fail(name, "must be a mapping of keys (e.g. `\(name): { key: value }`), not a single value")
-                }
-                for (innerKey, innerValue) in inner {
-                    let path = "\(name).\(try walk.name(of: innerKey, in: name))"
-                    try walk.add(innerValue, named: path, key: SettingKey(rawValue: path), among: knownNames, at: \.path)
-                }
             } else {
-                try walk.add(value, named: name, key: SettingKey(rawValue: name), among: knownNames, at: \.path)
+                try walk.entry(value, at: name)
             }
         }
         return walk.contents
     }
 
-    private static let knownNames = SettingKey.allCases.map(\.path) + SettingKey.sections + [SettingKey.upstreamList]
+    /// Sorted so that a hint between two equally close names is the same on every run.
+    private static let knownNames = SettingKey.allCases.map(\.path) + SettingKey.sections.sorted() + [SettingKey.upstreamList]
 
     /// The state of one pass over a document.
     private struct Walk {
@@ -62,6 +53,24 @@ enum ConfigFileLayout {
         func name(of keyNode: Node, in parent: String) throws(ConfigurationError) -> String {
             guard case .scalar(let name) = keyNode else { throw fail(parent, "keys must be plain words") }
             return name.string
+        }
+
+        /// A section's keys, down to any depth (`inbound:` holds `tls:`), or a single key's value; `path` is the
+        /// dotted name the value sits at.
+        mutating func entry(_ value: Node, at path: String) throws(ConfigurationError) {
+            guard SettingKey.sections.contains(path) else {
+                try add(value, named: path, key: SettingKey(rawValue: path), among: knownNames, at: \.path)
+                return
+            }
+            // A section with every key commented out (`upstream:` alone) is an empty mapping, not a mistake.
+            if isNull(value) { return }
+            guard case .mapping(let inner) = value else {
+                let written = path.split(separator: ".").last.map(String.init) ?? path
+                throw fail(path, "must be a mapping of keys (e.g. `\(written): { key: value }`), not a single value")
+            }
+            for (innerKey, innerValue) in inner {
+                try entry(innerValue, at: "\(path).\(try name(of: innerKey, in: path))")
+            }
         }
 
         /// Records `value` under `path(key)` after checking its shape; `key` is nil when `name` is not a known key.

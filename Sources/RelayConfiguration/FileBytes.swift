@@ -37,6 +37,23 @@ enum FileBytes {
     static func unreadableReason(path: String) -> Failure? {
         access(path, R_OK) == 0 ? nil : .fromErrno()
     }
+
+    /// Nil when `path` leads (through symlinks) to a regular file the process can open for reading, otherwise why not.
+    ///
+    /// Opened rather than asked with `access`, which answers for the real rather than the effective user;
+    /// O_NONBLOCK keeps a FIFO at the path from blocking the open.
+    static func unreadableRegularFileReason(path: String) -> Failure? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return .fromErrno() }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return .fromErrno() }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return Failure(reason: String(cString: strerror(EISDIR)))
+        default: return Failure(reason: "not a regular file")
+        }
+    }
 }
 
 extension FileBytes.Failure {

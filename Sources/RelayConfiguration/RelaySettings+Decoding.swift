@@ -36,6 +36,12 @@ extension RelaySettings {
             smtp = []
             for item in items { smtp.append(try r.address(.listenSMTP, text: item)) }
         }
+        // Unlike listen.smtp this may be empty: implicit TLS is an addition to the plain listeners.
+        var smtps = d.smtps
+        if let items = r.list(.listenSMTPS) {
+            smtps = []
+            for item in items { smtps.append(try r.address(.listenSMTPS, text: item)) }
+        }
         var admin = d.admin
         if let text = r.text(.listenAdmin) {
             admin = text.isEmpty ? nil : try r.address(.listenAdmin, text: text)
@@ -45,7 +51,7 @@ extension RelaySettings {
         guard control.utf8.count <= 107 else {
             throw r.error(.listenControl, "\"\(control)\" is \(control.utf8.count) bytes; a socket path must be at most 107")
         }
-        return ListenSettings(smtp: smtp, admin: admin, control: control)
+        return ListenSettings(smtp: smtp, admin: admin, control: control, smtps: smtps)
     }
 
     private static func decodeInbound(_ r: SettingsReader, defaults d: InboundSettings) throws(ConfigurationError) -> InboundSettings {
@@ -65,7 +71,11 @@ extension RelaySettings {
             maxRecipients: try r.integer(.inboundMaxRecipients, default: d.maxRecipients, minimum: 1),
             maxConnections: try r.integer(.inboundMaxConnections, default: d.maxConnections, minimum: 1),
             commandTimeout: try r.duration(.inboundCommandTimeout, default: d.commandTimeout),
-            dataTimeout: try r.duration(.inboundDataTimeout, default: d.dataTimeout)
+            dataTimeout: try r.duration(.inboundDataTimeout, default: d.dataTimeout),
+            tls: InboundTLSSettings(
+                certificateFile: r.string(.inboundTLSCertificateFile, default: d.tls.certificateFile),
+                keyFile: r.string(.inboundTLSKeyFile, default: d.tls.keyFile),
+                required: try r.flag(.inboundTLSRequired, default: d.tls.required))
         )
     }
 

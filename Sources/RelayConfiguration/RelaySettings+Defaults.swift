@@ -12,7 +12,8 @@ extension RelaySettings {
             listen: ListenSettings(
                 smtp: [ListenAddress(host: "127.0.0.1", port: 2525)],
                 admin: ListenAddress(host: "127.0.0.1", port: 9025),
-                control: "./var/run/relay.sock"
+                control: "./var/run/relay.sock",
+                smtps: []
             ),
             spool: SpoolSettings(path: "./var/spool"),
             outbox: OutboxSettings(path: "./var/outbox"),
@@ -24,7 +25,9 @@ extension RelaySettings {
                 maxRecipients: 100,
                 maxConnections: 1000,
                 commandTimeout: .seconds(5 * 60),
-                dataTimeout: .seconds(10 * 60)
+                dataTimeout: .seconds(10 * 60),
+                // No certificate: STARTTLS is not offered, as a developer machine has none to offer.
+                tls: InboundTLSSettings(certificateFile: "", keyFile: "", required: false)
             ),
             upstream: UpstreamSettings(
                 host: "", port: 587, tls: .starttls, verifyCertificate: true, caFile: "",

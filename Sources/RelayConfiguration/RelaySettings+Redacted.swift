@@ -12,6 +12,7 @@ extension RelaySettings {
               level: \(log.level.rawValue)
             listen:
               smtp: [\(listen.smtp.map { q($0.description) }.joined(separator: ", "))]
+              smtps: [\(listen.smtps.map { q($0.description) }.joined(separator: ", "))]
               admin: \(q(listen.admin?.description ?? ""))
               control: \(q(listen.control))
             spool:
@@ -25,6 +26,10 @@ extension RelaySettings {
               max_connections: \(inbound.maxConnections)
               command_timeout: \(inbound.commandTimeout.configText)
               data_timeout: \(inbound.dataTimeout.configText)
+              tls:
+                certificate_file: \(q(inbound.tls.certificateFile))
+                key_file: \(q(inbound.tls.keyFile))
+                required: \(inbound.tls.required)
 
             """
         let tail = """

@@ -21,6 +21,7 @@ extension RelaySettings {
         compare(SettingKey.logFormat.path, \.log.format, restart: true)
         compare(SettingKey.logLevel.path, \.log.level)
         compare(SettingKey.listenSMTP.path, \.listen.smtp, restart: true)
+        compare(SettingKey.listenSMTPS.path, \.listen.smtps, restart: true)
         compare(SettingKey.listenAdmin.path, \.listen.admin, restart: true)
         compare(SettingKey.listenControl.path, \.listen.control, restart: true)
         compare(SettingKey.spoolPath.path, \.spool.path, restart: true)
@@ -31,6 +32,10 @@ extension RelaySettings {
         compare(SettingKey.inboundMaxConnections.path, \.inbound.maxConnections)
         compare(SettingKey.inboundCommandTimeout.path, \.inbound.commandTimeout)
         compare(SettingKey.inboundDataTimeout.path, \.inbound.dataTimeout)
+        compare(SettingKey.inboundTLSCertificateFile.path, \.inbound.tls.certificateFile)
+        compare(SettingKey.inboundTLSKeyFile.path, \.inbound.tls.keyFile)
+        compare(SettingKey.inboundTLSRequired.path, \.inbound.tls.required)
+        keepCertificateForRunningImplicitTLSListeners(&result, change: &change)
         if upstream.host.isEmpty != new.upstream.host.isEmpty {
             change.needsRestart.append(SettingKey.upstreamHost.path)
             result.upstream = upstream
@@ -47,6 +52,17 @@ extension RelaySettings {
         compare(SettingKey.shutdownDrain.path, \.shutdown.drain)
         compare(SettingKey.reloadWatchInterval.path, \.reload.watchInterval)
         return (result, change)
+    }
+
+    /// Implicit-TLS listeners kept until the restart still need a certificate: a reload that removes it together
+    /// with `listen.smtps` (valid on its own) keeps the running certificate and key until then too.
+    private func keepCertificateForRunningImplicitTLSListeners(_ result: inout RelaySettings, change: inout SettingsChange) {
+        guard !result.listen.smtps.isEmpty, !result.inbound.tls.isEnabled else { return }
+        let keys = [SettingKey.inboundTLSCertificateFile.path, SettingKey.inboundTLSKeyFile.path]
+        change.applied.removeAll { keys.contains($0) }
+        change.needsRestart += keys
+        result.inbound.tls.certificateFile = inbound.tls.certificateFile
+        result.inbound.tls.keyFile = inbound.tls.keyFile
     }
 
     /// Each upstream's keys by the name operators know them by (`upstream.port`, `upstreams[2].port`); a
@@ -92,18 +108,24 @@ extension RelaySettings {
         }
     }
 
-    /// The files these settings are read from besides the config file — password files and CA bundles —
-    /// which a reload must notice changing even when the config file does not.
+    /// The files these settings are read from besides the config file — password files, CA bundles, the inbound
+    /// certificate and key — which a reload must notice changing even when the config file does not.
     public var referencedFiles: [String] {
-        ([upstream] + fallbackUpstreams).map(\.passwordFile).filter { !$0.isEmpty } + certificateAuthorityFiles.map(\.path)
+        ([upstream] + fallbackUpstreams).map(\.passwordFile).filter { !$0.isEmpty } + tlsFiles.map(\.path)
     }
 
-    /// Each upstream's `ca_file` with the key that sets it (`upstream.ca_file`, `upstreams[1].ca_file`). Unlike
-    /// a password file, whose contents are part of the settings, a CA file's new contents show only in the file.
-    public var certificateAuthorityFiles: [(key: String, path: String)] {
-        ([upstream] + fallbackUpstreams).enumerated().compactMap { index, upstream in
-            guard !upstream.caFile.isEmpty else { return nil }
-            return (index == 0 ? SettingKey.upstreamCAFile.path : SettingKey.upstreamCAFile.listName(index), upstream.caFile)
+    /// The TLS files with the key that names each: every upstream's `ca_file` (`upstream.ca_file`,
+    /// `upstreams[1].ca_file`), then `inbound.tls.certificate_file` and `inbound.tls.key_file`, those set. Unlike
+    /// a password file, whose contents are part of the settings, these files' new contents show only in the file.
+    public var tlsFiles: [(key: String, path: String)] {
+        let certificateAuthorities = ([upstream] + fallbackUpstreams).enumerated().compactMap { index, upstream in
+            upstream.caFile.isEmpty ? nil
+                : (key: index == 0 ? SettingKey.upstreamCAFile.path : SettingKey.upstreamCAFile.listName(index), path: upstream.caFile)
         }
+        let inboundFiles = [
+            (key: SettingKey.inboundTLSCertificateFile.path, path: inbound.tls.certificateFile),
+            (key: SettingKey.inboundTLSKeyFile.path, path: inbound.tls.keyFile),
+        ].filter { !$0.path.isEmpty }
+        return certificateAuthorities + inboundFiles
     }
 }

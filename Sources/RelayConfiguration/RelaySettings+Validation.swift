@@ -7,6 +7,11 @@ extension RelaySettings {
                 file: r.source(of: key), key: key.path,
                 problem: "retry.first (\(retry.first.configText)) is longer than retry.max (\(retry.max.configText))")
         }
+        try inbound.tls.validate(r)
+        // An implicit-TLS listener has nothing to offer a client without a certificate.
+        if !listen.smtps.isEmpty && !inbound.tls.isEnabled {
+            throw r.error(.listenSMTPS, "needs \(SettingKey.inboundTLSCertificateFile.path) and \(SettingKey.inboundTLSKeyFile.path)")
+        }
         try upstream.validate(r)
         for (offset, fallback) in fallbackUpstreams.enumerated() {
             try fallback.validate(r.reading(upstream: offset + 1))
@@ -17,6 +22,30 @@ extension RelaySettings {
             throw ConfigurationError(
                 file: r.source(of: .upstreamHost) ?? fallback.source(of: .upstreamHost), key: r.name(of: .upstreamHost),
                 problem: "is empty, but \(fallback.name(of: .upstreamHost)) is set; fallbacks need a primary upstream")
+        }
+    }
+}
+
+extension InboundTLSSettings {
+    /// Certificate and key go together, exist, and are files; what is in them is relayd's to judge when it builds
+    /// the TLS context, which names the PEM problem.
+    func validate(_ r: SettingsReader) throws(ConfigurationError) {
+        let certificateKey = SettingKey.inboundTLSCertificateFile, keyKey = SettingKey.inboundTLSKeyFile
+        if certificateFile.isEmpty != keyFile.isEmpty {
+            let (missing, present) = certificateFile.isEmpty ? (certificateKey, keyKey) : (keyKey, certificateKey)
+            // The missing key usually has no source of its own; the one that is set shows where to fix it.
+            throw ConfigurationError(
+                file: r.source(of: missing) ?? r.source(of: present), key: missing.path,
+                problem: "must be set together with \(present.path)")
+        }
+        for (key, path) in [(certificateKey, certificateFile), (keyKey, keyFile)] where !path.isEmpty {
+            // Checked now so a typo fails at start-up (or refuses the reload), not at the first STARTTLS.
+            if let failure = FileBytes.unreadableRegularFileReason(path: path) {
+                throw r.error(key, "cannot read \"\(path)\": \(failure.reason)")
+            }
+        }
+        if required && !isEnabled {
+            throw r.error(.inboundTLSRequired, "needs \(certificateKey.path) and \(keyKey.path)")
         }
     }
 }

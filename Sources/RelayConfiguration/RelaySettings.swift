@@ -43,7 +43,7 @@ public struct RelaySettings: Sendable, Equatable {
 
 /// `reload:` — how relayd notices that its configuration changed (it always reloads on SIGHUP).
 public struct ReloadSettings: Sendable, Equatable {
-    /// How often the config file and the files it names (password_file, ca_file) are checked for changes,
+    /// How often the config file and the files it names (password_file, ca_file, inbound.tls's certificate and key) are checked for changes,
     /// including Kubernetes' symlink swaps of mounted ConfigMaps and Secrets; zero checks only on SIGHUP.
     public var watchInterval: Duration
     public init(watchInterval: Duration) { self.watchInterval = watchInterval }
@@ -77,10 +77,13 @@ public struct ListenSettings: Sendable, Equatable {
     public var smtp: [ListenAddress]
     public var admin: ListenAddress?
     public var control: String
-    public init(smtp: [ListenAddress], admin: ListenAddress?, control: String) {
+    /// Implicit-TLS (RFC 8314) SMTP listeners, serving `inbound.tls`'s certificate; empty when there are none.
+    public var smtps: [ListenAddress]
+    public init(smtp: [ListenAddress], admin: ListenAddress?, control: String, smtps: [ListenAddress] = []) {
         self.smtp = smtp
         self.admin = admin
         self.control = control
+        self.smtps = smtps
     }
 }
 
@@ -105,9 +108,10 @@ public struct InboundSettings: Sendable, Equatable {
     public var maxConnections: Int
     public var commandTimeout: Duration
     public var dataTimeout: Duration
+    public var tls: InboundTLSSettings
     public init(
         allowedNetworks: [IPNetwork], maxMessageSize: Int, maxRecipients: Int, maxConnections: Int,
-        commandTimeout: Duration, dataTimeout: Duration
+        commandTimeout: Duration, dataTimeout: Duration, tls: InboundTLSSettings = InboundTLSSettings()
     ) {
         self.allowedNetworks = allowedNetworks
         self.maxMessageSize = maxMessageSize
@@ -115,6 +119,24 @@ public struct InboundSettings: Sendable, Equatable {
         self.maxConnections = maxConnections
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
+        self.tls = tls
+    }
+}
+
+/// `inbound.tls:` — the certificate offered to clients, by STARTTLS and on the `listen.smtps` listeners.
+public struct InboundTLSSettings: Sendable, Equatable {
+    /// PEM certificate chain, leaf first; "" turns inbound TLS off.
+    public var certificateFile: String
+    /// PEM private key of that certificate; set exactly when `certificateFile` is.
+    public var keyFile: String
+    /// Whether MAIL is refused (530 5.7.0) until the client has done STARTTLS.
+    public var required: Bool
+    /// Whether a certificate is configured, so STARTTLS is offered.
+    public var isEnabled: Bool { !certificateFile.isEmpty }
+    public init(certificateFile: String = "", keyFile: String = "", required: Bool = false) {
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+        self.required = required
     }
 }
 

@@ -6,6 +6,7 @@ enum SettingKey: String, CaseIterable, Sendable {
     case logFormat = "log.format"
     case logLevel = "log.level"
     case listenSMTP = "listen.smtp"
+    case listenSMTPS = "listen.smtps"
     case listenAdmin = "listen.admin"
     case listenControl = "listen.control"
     case spoolPath = "spool.path"
@@ -16,6 +17,9 @@ enum SettingKey: String, CaseIterable, Sendable {
     case inboundMaxConnections = "inbound.max_connections"
     case inboundCommandTimeout = "inbound.command_timeout"
     case inboundDataTimeout = "inbound.data_timeout"
+    case inboundTLSCertificateFile = "inbound.tls.certificate_file"
+    case inboundTLSKeyFile = "inbound.tls.key_file"
+    case inboundTLSRequired = "inbound.tls.required"
     case upstreamHost = "upstream.host"
     case upstreamPort = "upstream.port"
     case upstreamTLS = "upstream.tls"
@@ -42,7 +46,7 @@ enum SettingKey: String, CaseIterable, Sendable {
     var path: String { rawValue }
 
     /// Lists are YAML sequences in the file and comma-separated in the environment.
-    var isList: Bool { self == .listenSMTP || self == .inboundAllowedNetworks }
+    var isList: Bool { self == .listenSMTP || self == .listenSMTPS || self == .inboundAllowedNetworks }
 
     /// Secret values are masked by swift-configuration's access reporting and by `redactedDescription`.
     var isSecret: Bool { self == .upstreamPassword }
@@ -53,9 +57,11 @@ enum SettingKey: String, CaseIterable, Sendable {
         "RELAY_" + path.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 
-    /// Mapping names that may hold keys (`log`, `listen`, …), for telling "section" from "typo".
-    static let sections: Set<String> = Set(allCases.compactMap { key in
-        key.path.split(separator: ".").dropLast().first.map(String.init)
+    /// Mapping names that may hold keys, by dotted path: every proper prefix of a key path (`log`, `inbound`,
+    /// `inbound.tls`, …), for telling "section" from "typo" at any depth.
+    static let sections: Set<String> = Set(allCases.flatMap { key in
+        let components = key.path.split(separator: ".")
+        return (1..<components.count).map { components.prefix($0).joined(separator: ".") }
     })
 
     /// `RELAY_*` variables that are read by the executables, not by the configuration.

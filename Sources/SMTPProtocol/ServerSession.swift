@@ -13,13 +13,22 @@ public struct ServerSession: Sendable {
         public var maxErrors: Int
         /// Whether the client may relay (its address is in the allowed networks).
         public var relayAllowed: Bool
+        /// Whether STARTTLS is advertised and accepted, and whether MAIL must wait for it.
+        public var startTLS: StartTLSPolicy
+        /// Whether the connection is TLS from its first byte (an implicit-TLS listener, RFC 8314).
+        public var tlsActive: Bool
 
-        public init(hostname: String, maxMessageSize: Int, maxRecipients: Int, maxErrors: Int = 10, relayAllowed: Bool) {
+        public init(
+            hostname: String, maxMessageSize: Int, maxRecipients: Int, maxErrors: Int = 10, relayAllowed: Bool,
+            startTLS: StartTLSPolicy = .unavailable, tlsActive: Bool = false
+        ) {
             self.hostname = hostname
             self.maxMessageSize = maxMessageSize
             self.maxRecipients = maxRecipients
             self.maxErrors = maxErrors
             self.relayAllowed = relayAllowed
+            self.startTLS = startTLS
+            self.tlsActive = tlsActive
         }
     }
 
@@ -32,6 +41,8 @@ public struct ServerSession: Sendable {
         case committed(queueID: String)
         case commitFailed(SMTPReply)
         case timedOut
+        /// The TLS handshake asked for by `.startTLS` succeeded (a failed one just closes the connection).
+        case tlsEstablished
     }
 
     /// What the connection must do next, in order.
@@ -41,6 +52,8 @@ public struct ServerSession: Sendable {
         case receiveData(sizeLimit: Int)
         /// Make the message durable; answer with `.committed` or `.commitFailed`.
         case commit(MailTransaction, heloName: String)
+        /// Flush the 220, discard any input already buffered, run the server TLS handshake, then send `.tlsEstablished`.
+        case startTLS
         case close
     }
 
@@ -57,10 +70,18 @@ public struct ServerSession: Sendable {
     private var phase = Phase.fresh
     private var heloName: String?
     private var errorCount = 0
+    /// A 220 to STARTTLS went out and `.tlsEstablished` has not come yet.
+    private var awaitingTLS = false
 
     public init(configuration: Configuration) {
         self.configuration = configuration
+        self.isTLSActive = configuration.tlsActive
     }
+
+    /// Whether the connection is encrypted: after `.tlsEstablished`, or from the start on an implicit-TLS listener.
+    public private(set) var isTLSActive: Bool
+
+    private var offersStartTLS: Bool { configuration.startTLS != .unavailable && !isTLSActive }
 
     /// The name the client gave in HELO/EHLO, for the Received: header and logs.
     public var clientName: String? { heloName }
@@ -115,6 +136,8 @@ public struct ServerSession: Sendable {
         case .timedOut:
             phase = .closed
             return [.send(SMTPReply(421, .init(4, 4, 2), "\(configuration.hostname) Error: timeout exceeded")), .close]
+        case .tlsEstablished:
+            return tlsEstablished()
         }
     }
 
@@ -129,14 +152,11 @@ public struct ServerSession: Sendable {
             heloName = domain
             usedEHLO = true
             phase = .idle
-            return [.send(SMTPReply(250, nil, lines: [
-                configuration.hostname,
-                "PIPELINING",
-                "SIZE \(configuration.maxMessageSize)",
-                "8BITMIME",
-                "ENHANCEDSTATUSCODES",
-                "SMTPUTF8",
-            ]))]
+            var keywords = [configuration.hostname, "PIPELINING", "SIZE \(configuration.maxMessageSize)"]
+            // Right after SIZE, where Postfix puts it.
+            if offersStartTLS { keywords.append("STARTTLS") }
+            keywords += ["8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"]
+            return [.send(SMTPReply(250, nil, lines: keywords))]
         case .mail(let sender, let parameters):
             return mail(from: sender, parameters: parameters)
         case .rcpt(let recipient, _):
@@ -154,10 +174,51 @@ public struct ServerSession: Sendable {
         case .vrfy:
             return [.send(SMTPReply(252, .init(2, 5, 2), "Cannot VRFY user; send mail and delivery will be attempted"))]
         case .help:
-            return [.send(SMTPReply(214, .init(2, 0, 0), "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"))]
-        case .starttls, .auth:
+            let commands = offersStartTLS
+                ? "EHLO HELO STARTTLS MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"
+                : "EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"
+            return [.send(SMTPReply(214, .init(2, 0, 0), "Commands: \(commands)"))]
+        case .starttls:
+            return startTLS()
+        case .auth:
             return error(reply: SMTPReply(502, .init(5, 5, 1), "Error: command not implemented"))
         }
+    }
+
+    private mutating func startTLS() -> [Action] {
+        guard configuration.startTLS != .unavailable else {
+            return error(reply: SMTPReply(502, .init(5, 5, 1), "Error: command not implemented"))
+        }
+        guard !isTLSActive else {
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: TLS already active"))
+        }
+        switch phase {
+        case .closed:
+            return []
+        case .idle where heloName == nil, .fresh:
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: send HELO/EHLO first"))
+        case .transaction, .receivingData, .committing:
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: MAIL transaction in progress"))
+        case .idle:
+            break
+        }
+        // RFC 3207 §4.2: nothing learnt in plain text survives the handshake; the client must EHLO again.
+        heloName = nil
+        usedEHLO = false
+        awaitingTLS = true
+        return [.send(SMTPReply(220, .init(2, 0, 0), "Ready to start TLS")), .startTLS]
+    }
+
+    private mutating func tlsEstablished() -> [Action] {
+        guard awaitingTLS, !isClosed else { return [] }
+        awaitingTLS = false
+        isTLSActive = true
+        // The connection feeds no input during the handshake; should some have been fed anyway, what it set up
+        // came in plain text and is forgotten like everything else from before TLS (RFC 3207 §4.2).
+        heloName = nil
+        usedEHLO = false
+        if case .transaction = phase { phase = .idle }
+        return []
     }
 
     private mutating func mail(from sender: ReversePath, parameters: MailParameters) -> [Action] {
@@ -170,6 +231,9 @@ public struct ServerSession: Sendable {
             return []
         case .idle:
             break
+        }
+        if configuration.startTLS == .required, !isTLSActive {
+            return error(reply: SMTPReply(530, .init(5, 7, 0), "Must issue a STARTTLS command first"))
         }
         if let size = parameters.size, size > configuration.maxMessageSize {
             return [.send(SMTPReply(552, .init(5, 3, 4), "Message size exceeds fixed limit of \(configuration.maxMessageSize) octets"))]

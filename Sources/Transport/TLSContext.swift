@@ -70,13 +70,15 @@ public final class TLSContext: Sendable {
             SSL_CTX_free(context)
             return .configuration("\(what): \(reason)")
         }
-        ERR_clear_error()
-        guard SSL_CTX_use_certificate_chain_file(context, certificateChainFile) == 1 else {
-            throw fail("cannot load certificate chain \(certificateChainFile)")
-        }
+        // The key first: loaded after the certificate, a key that does not fit fails as "cannot load …: key
+        // values mismatch"; this way round the mismatch is found by the check below and named as such.
         ERR_clear_error()
         guard SSL_CTX_use_PrivateKey_file(context, privateKeyFile, SSL_FILETYPE_PEM) == 1 else {
             throw fail("cannot load private key \(privateKeyFile)")
+        }
+        ERR_clear_error()
+        guard SSL_CTX_use_certificate_chain_file(context, certificateChainFile) == 1 else {
+            throw fail("cannot load certificate chain \(certificateChainFile)")
         }
         ERR_clear_error()
         guard SSL_CTX_check_private_key(context) == 1 else {

@@ -138,14 +138,15 @@ actor ConfigReloader: Service {
         var stamps = before.filter { watched.contains($0.key) }
         for path in watched where stamps[path] == nil { stamps[path] = FileStamp.of(path) }
 
-        // A CA file with new contents counts as a change of its key: the TLS context is built again from it.
-        let renewedCAFiles = applied.certificateAuthorityFiles.filter { file in
+        // A CA file, certificate or key with new contents counts as a change of its key: the TLS contexts are
+        // built again from it.
+        let renewedTLSFiles = applied.tlsFiles.filter { file in
             appliedStamps[file.path] != nil && appliedStamps[file.path] != stamps[file.path]
         }.map(\.key)
-        change.applied += renewedCAFiles.filter { !change.applied.contains($0) }
+        change.applied += renewedTLSFiles.filter { !change.applied.contains($0) }
         var upstreams: [UpstreamConfiguration]?
         let upstreamChanged = applied.upstream != settings.upstream || applied.fallbackUpstreams != settings.fallbackUpstreams
-            || applied.hostname != settings.hostname || !renewedCAFiles.isEmpty
+            || applied.hostname != settings.hostname || renewedTLSFiles.contains { $0.hasPrefix("upstream") }
         if targets.upstream != nil, upstreamChanged {
             do {
                 upstreams = try applied.upstreamConfigurations(loop: targets.deliveryLoop, logger: logger)
@@ -155,10 +156,18 @@ actor ConfigReloader: Service {
             }
         }
 
+        let serverConfiguration: SMTPServerConfiguration
+        do {
+            serverConfiguration = try applied.smtpServerConfiguration()
+        } catch {
+            seenStamps = before
+            return .refused("\(error)")
+        }
+
         seenStamps = stamps
         appliedStamps = stamps
         guard !change.isEmpty else { return .unchanged }
-        targets.server.reconfigure(applied.smtpServerConfiguration)
+        targets.server.reconfigure(serverConfiguration)
         targets.runner.reconfigure(applied.queueRunnerConfiguration(workers: targets.workers, executor: targets.deliveryLoop))
         if let upstreams, let transport = targets.upstream {
             transport.reconfigure(configuration: upstreams[0], fallbacks: Array(upstreams.dropFirst()))

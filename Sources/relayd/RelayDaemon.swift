@@ -80,7 +80,9 @@ struct RelayDaemon {
 
         let server: SMTPServer
         do {
-            server = try SMTPServer(configuration: settings.smtpServerConfiguration, spool: spool, logger: logger)
+            server = try SMTPServer(configuration: settings.smtpServerConfiguration(), spool: spool, logger: logger)
+        } catch let error as TLSSetupError {
+            throw StartupError(description: "\(error)")
         } catch {
             throw StartupError(description: "cannot listen: \(error)")
         }

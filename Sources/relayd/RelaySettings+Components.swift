@@ -7,8 +7,19 @@ import Transport
 
 /// The settings as each layer takes them, built the same way at start-up and at every reload.
 extension RelaySettings {
-    var smtpServerConfiguration: SMTPServerConfiguration {
-        SMTPServerConfiguration(
+    /// The SMTP listener's configuration, with the certificate loaded now (so a bad one stops start-up or
+    /// refuses a reload instead of failing every client's handshake).
+    func smtpServerConfiguration() throws(TLSSetupError) -> SMTPServerConfiguration {
+        var tls: TLSContext?
+        if inbound.tls.isEnabled {
+            do {
+                tls = try TLSContext.server(
+                    certificateChainFile: inbound.tls.certificateFile, privateKeyFile: inbound.tls.keyFile)
+            } catch {
+                throw TLSSetupError(subject: "inbound.tls", reason: "\(error)")
+            }
+        }
+        return SMTPServerConfiguration(
             hostname: hostname,
             listen: listen.smtp,
             policy: RelayPolicy(allowedNetworks: inbound.allowedNetworks),
@@ -16,7 +27,8 @@ extension RelaySettings {
             maxRecipients: inbound.maxRecipients,
             maxConnections: inbound.maxConnections,
             commandTimeout: inbound.commandTimeout,
-            dataTimeout: inbound.dataTimeout)
+            dataTimeout: inbound.dataTimeout,
+            tls: tls, tlsRequired: inbound.tls.required, listenTLS: listen.smtps)
     }
 
     func queueRunnerConfiguration(workers: Int, executor: EventLoop) -> QueueRunner.Configuration {
@@ -30,7 +42,7 @@ extension RelaySettings {
 
     /// The primary upstream and its fallbacks, TLS contexts loaded now so that a bad CA file is reported
     /// here (stopping start-up, or refusing a reload) rather than at the first delivery.
-    func upstreamConfigurations(loop: EventLoop, logger: Logger) throws(UpstreamSetupError) -> [UpstreamConfiguration] {
+    func upstreamConfigurations(loop: EventLoop, logger: Logger) throws(TLSSetupError) -> [UpstreamConfiguration] {
         var configurations: [UpstreamConfiguration] = []
         for upstream in [upstream] + fallbackUpstreams {
             configurations.append(try upstreamConfiguration(upstream, loop: loop, logger: logger))
@@ -40,7 +52,7 @@ extension RelaySettings {
 
     private func upstreamConfiguration(
         _ upstream: UpstreamSettings, loop: EventLoop, logger: Logger
-    ) throws(UpstreamSetupError) -> UpstreamConfiguration {
+    ) throws(TLSSetupError) -> UpstreamConfiguration {
         let security: ClientSession.Security = switch upstream.tls {
         case .starttls: .startTLS
         case .implicit: .implicitTLS
@@ -52,7 +64,7 @@ extension RelaySettings {
                 tlsContext = try TLSContext.client(
                     caFile: upstream.caFile.isEmpty ? nil : upstream.caFile, verifyCertificate: upstream.verifyCertificate)
             } catch {
-                throw UpstreamSetupError(host: upstream.host, reason: "\(error)")
+                throw TLSSetupError(subject: "upstream \(upstream.host)", reason: "\(error)")
             }
         }
         let configuration = UpstreamConfiguration(
@@ -72,9 +84,11 @@ extension RelaySettings {
     }
 }
 
-/// An upstream whose TLS settings cannot be used (an unreadable or invalid `ca_file`).
-struct UpstreamSetupError: Error, CustomStringConvertible {
-    var host: String
+/// TLS settings that cannot be used: an unreadable or invalid upstream `ca_file`, an inbound certificate
+/// or key that does not load or match.
+struct TLSSetupError: Error, CustomStringConvertible {
+    /// `upstream smtp.example.com`, `inbound.tls`.
+    var subject: String
     var reason: String
-    var description: String { "upstream \(host) TLS: \(reason)" }
+    var description: String { "\(subject): \(reason)" }
 }

@@ -10,6 +10,7 @@ import Transport
         #expect(settings.listen.smtp == [ListenAddress(host: "127.0.0.1", port: 2525)])
         #expect(settings.listen.admin == ListenAddress(host: "127.0.0.1", port: 9025))
         #expect(settings.listen.control == "./var/run/relay.sock")
+        #expect(settings.listen.smtps == [], "no implicit-TLS listener without a certificate")
         #expect(settings.spool.path == "./var/spool")
         #expect(settings.outbox.path == "./var/outbox")
         #expect(settings.inbound.allowedNetworks.map(\.description)
@@ -19,6 +20,8 @@ import Transport
         #expect(settings.inbound.maxConnections == 1000)
         #expect(settings.inbound.commandTimeout == .seconds(300))
         #expect(settings.inbound.dataTimeout == .seconds(600))
+        #expect(settings.inbound.tls == InboundTLSSettings(certificateFile: "", keyFile: "", required: false))
+        #expect(!settings.inbound.tls.isEnabled, "STARTTLS is not offered by default")
         #expect(settings.upstream == UpstreamSettings(
             host: "", port: 587, tls: .starttls, verifyCertificate: true, caFile: "",
             username: "", password: "", passwordFile: "", connections: 4))
@@ -57,14 +60,39 @@ import Transport
         original.reload.watchInterval = .zero
         // Quotes and a backslash in a path must survive the YAML quoting.
         original.upstream.caFile = try dir.write("ca \"bundle\" \\ 1.pem", "")
+        original.listen.smtps = [ListenAddress(host: "0.0.0.0", port: 465), ListenAddress(host: "::", port: 465)]
+        original.inbound.tls = InboundTLSSettings(
+            certificateFile: try dir.write("tls \"chain\".crt", ""), keyFile: try dir.write("tls.key", ""), required: true)
         let file = try dir.write("rendered.yaml", original.redactedDescription)
         let reloaded = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "other.test")
         #expect(reloaded == original)
+        #expect(original.redactedDescription.contains("""
+              smtp: ["127.0.0.1:2525", "[::]:25"]
+              smtps: ["0.0.0.0:465", "[::]:465"]
+              admin: ""
+            """))
+        #expect(original.redactedDescription.contains("""
+              data_timeout: 10m
+              tls:
+                certificate_file: "\(dir.path)/tls \\"chain\\".crt"
+                key_file: "\(dir.path)/tls.key"
+                required: true
+            upstream:
+            """))
         #expect(original.redactedDescription.contains("admin: \"\""))
         #expect(original.redactedDescription.contains("max_message_size: 25000000"))
         #expect(original.redactedDescription.contains("first: 1m30s"))
         #expect(original.redactedDescription.contains("multiplier: 2\n"))
         #expect(original.redactedDescription.contains("reload:\n  watch_interval: 0s\n"))
+    }
+
+    @Test func theDefaultsRedactedDescriptionSpellsOutTLSOffAndLoadsBack() throws {
+        let dir = try TemporaryDirectory()
+        let original = RelaySettings.defaults(hostname: "mx.test")
+        #expect(original.redactedDescription.contains("  smtps: []\n"))
+        #expect(original.redactedDescription.contains("  tls:\n    certificate_file: \"\"\n    key_file: \"\"\n    required: false\n"))
+        let file = try dir.write("rendered.yaml", original.redactedDescription)
+        #expect(try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "other.test") == original)
     }
 
     @Test func withFallbacksTheRedactedDescriptionListsThemAndLoadsBack() throws {

@@ -27,11 +27,14 @@ import Transport
     @Test func everyKeyCanBeSetFromTheEnvironment() throws {
         let dir = try TemporaryDirectory()
         let secret = try dir.write("secret", "pw\n")
+        let certificate = try dir.write("tls.crt", "certificate\n")
+        let key = try dir.write("tls.key", "key\n")
         let environment = [
             "RELAY_HOSTNAME": "env.example.com",
             "RELAY_LOG_FORMAT": "json",
             "RELAY_LOG_LEVEL": "warning",
             "RELAY_LISTEN_SMTP": "0.0.0.0:2525",
+            "RELAY_LISTEN_SMTPS": "0.0.0.0:4650, [::]:4650",
             "RELAY_LISTEN_ADMIN": "",
             "RELAY_LISTEN_CONTROL": "/run/r.sock",
             "RELAY_SPOOL_PATH": "/s",
@@ -42,6 +45,9 @@ import Transport
             "RELAY_INBOUND_MAX_CONNECTIONS": "9",
             "RELAY_INBOUND_COMMAND_TIMEOUT": "30s",
             "RELAY_INBOUND_DATA_TIMEOUT": "2m",
+            "RELAY_INBOUND_TLS_CERTIFICATE_FILE": certificate,
+            "RELAY_INBOUND_TLS_KEY_FILE": key,
+            "RELAY_INBOUND_TLS_REQUIRED": "yes",
             "RELAY_UPSTREAM_HOST": "up.example.com",
             "RELAY_UPSTREAM_PORT": "2587",
             "RELAY_UPSTREAM_TLS": "none",
@@ -67,12 +73,15 @@ import Transport
         let expected = RelaySettings(
             hostname: "env.example.com",
             log: LogSettings(format: .json, level: .warning),
-            listen: ListenSettings(smtp: [ListenAddress(host: "0.0.0.0", port: 2525)], admin: nil, control: "/run/r.sock"),
+            listen: ListenSettings(
+                smtp: [ListenAddress(host: "0.0.0.0", port: 2525)], admin: nil, control: "/run/r.sock",
+                smtps: [ListenAddress(host: "0.0.0.0", port: 4650), ListenAddress(host: "::", port: 4650)]),
             spool: SpoolSettings(path: "/s"),
             outbox: OutboxSettings(path: "/o"),
             inbound: InboundSettings(
                 allowedNetworks: [IPNetwork("10.0.0.0/8")!, IPNetwork("::1/128")!], maxMessageSize: 524_288,
-                maxRecipients: 7, maxConnections: 9, commandTimeout: .seconds(30), dataTimeout: .seconds(120)),
+                maxRecipients: 7, maxConnections: 9, commandTimeout: .seconds(30), dataTimeout: .seconds(120),
+                tls: InboundTLSSettings(certificateFile: certificate, keyFile: key, required: true)),
             upstream: UpstreamSettings(
                 host: "up.example.com", port: 2587, tls: .none, verifyCertificate: false, caFile: secret,
                 username: "u", password: "pw", passwordFile: secret, connections: 2, connectTimeout: .seconds(7),
@@ -118,6 +127,35 @@ import Transport
             try RelaySettings.load(configFile: nil, environment: ["RELAY_UPSTREAM_PORT": "70000"], defaultHostname: "mx.test")
         }
         #expect(error?.description == "environment variable RELAY_UPSTREAM_PORT: upstream.port: 70000 is not a port (1-65535)")
+    }
+
+    /// An empty `RELAY_LISTEN_SMTPS` switches off implicit-TLS listeners the file configures, unlike listen.smtp.
+    @Test func anEmptySMTPSVariableRemovesTheFilesImplicitTLSListeners() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", """
+            listen: { smtps: ["0.0.0.0:465"] }
+            inbound: { tls: { certificate_file: "\(try dir.write("tls.crt", "c"))", key_file: "\(try dir.write("tls.key", "k"))" } }
+            """)
+        let fromFile = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        #expect(fromFile.listen.smtps == [ListenAddress(host: "0.0.0.0", port: 465)])
+        let settings = try RelaySettings.load(
+            configFile: file, environment: ["RELAY_LISTEN_SMTPS": "", "RELAY_INBOUND_TLS_REQUIRED": "true"],
+            defaultHostname: "mx.test")
+        #expect(settings.listen.smtps == [])
+        #expect(settings.inbound.tls.required)
+        #expect(settings.inbound.tls.isEnabled)
+    }
+
+    /// A variable that leaves a certificate without its key is reported against the variable's source.
+    @Test func aCertificateFromTheEnvironmentWithoutAKeyNamesTheVariable() throws {
+        let dir = try TemporaryDirectory()
+        let certificate = try dir.write("tls.crt", "c")
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(
+                configFile: nil, environment: ["RELAY_INBOUND_TLS_CERTIFICATE_FILE": certificate], defaultHostname: "mx.test")
+        }
+        #expect(error?.description == "environment variable RELAY_INBOUND_TLS_CERTIFICATE_FILE: inbound.tls.key_file: "
+            + "must be set together with inbound.tls.certificate_file")
     }
 
     @Test func anEmptyListVariableIsAnEmptyList() throws {

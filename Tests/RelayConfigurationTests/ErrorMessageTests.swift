@@ -1,7 +1,9 @@
+import Foundation
 import Testing
 @testable import RelayConfiguration
 
-/// One bad file and what the operator must be told about it.
+/// One bad file and what the operator must be told about it; `DIR` in either text stands for a temporary directory
+/// that holds a readable `tls.crt`, `tls.key` and a directory `tls-dir`.
 struct BadFile: Sendable, CustomTestStringConvertible {
     var yaml: String
     var key: String
@@ -95,18 +97,57 @@ struct BadFile: Sendable, CustomTestStringConvertible {
                     + "followed by fallbacks, not both"),
         BadFile(yaml: "upstreamss:\n  - host: a", key: "upstreamss", problem: "is not a known key (did you mean upstreams?)"),
         BadFile(yaml: "- hostname: x", key: "", problem: "the top level must be a mapping of keys, e.g. `hostname: relay.example.com`"),
+        // `inbound.tls` is checked like a top-level section, one level down, and named by its full path.
+        BadFile(yaml: "inbound:\n  tls:\n    certificate: DIR/tls.crt", key: "inbound.tls.certificate",
+                problem: "is not a known key (did you mean inbound.tls.certificate_file?)"),
+        BadFile(yaml: "inbound: { tls: { requird: true } }", key: "inbound.tls.requird",
+                problem: "is not a known key (did you mean inbound.tls.required?)"),
+        BadFile(yaml: "inbound:\n  tsl:\n    required: true", key: "inbound.tsl", problem: "is not a known key (did you mean inbound.tls?)"),
+        BadFile(yaml: "inbound:\n  tls: on", key: "inbound.tls",
+                problem: "must be a mapping of keys (e.g. `tls: { key: value }`), not a single value"),
+        BadFile(yaml: "inbound:\n  tls: [DIR/tls.crt, DIR/tls.key]", key: "inbound.tls",
+                problem: "must be a mapping of keys (e.g. `tls: { key: value }`), not a single value"),
+        BadFile(yaml: "inbound:\n  tls:\n    required: maybe", key: "inbound.tls.required", problem: "\"maybe\" is not true or false"),
+        BadFile(yaml: "inbound:\n  tls:\n    certificate_file: ~", key: "inbound.tls.certificate_file",
+                problem: "has no value; write \"\" for empty or remove the line for the default"),
+        BadFile(yaml: "inbound:\n  tls:\n    key_file: [DIR/tls.key]", key: "inbound.tls.key_file",
+                problem: "must be a single value, not a list or mapping"),
+        BadFile(yaml: "inbound:\n  tls:\n    key_file: DIR/tls.key", key: "inbound.tls.certificate_file",
+                problem: "must be set together with inbound.tls.key_file"),
+        BadFile(yaml: "inbound:\n  tls: { certificate_file: DIR/tls.crt, required: true }", key: "inbound.tls.key_file",
+                problem: "must be set together with inbound.tls.certificate_file"),
+        BadFile(yaml: "inbound:\n  tls: { certificate_file: \"\", key_file: DIR/tls.key }", key: "inbound.tls.certificate_file",
+                problem: "must be set together with inbound.tls.key_file"),
+        BadFile(yaml: "inbound:\n  tls: { certificate_file: /nonexistent/tls.crt, key_file: DIR/tls.key }",
+                key: "inbound.tls.certificate_file", problem: "cannot read \"/nonexistent/tls.crt\": No such file or directory"),
+        BadFile(yaml: "inbound:\n  tls: { certificate_file: DIR/tls.crt, key_file: /nonexistent/tls.key }",
+                key: "inbound.tls.key_file", problem: "cannot read \"/nonexistent/tls.key\": No such file or directory"),
+        BadFile(yaml: "inbound:\n  tls: { certificate_file: DIR/tls-dir, key_file: DIR/tls.key }",
+                key: "inbound.tls.certificate_file", problem: "cannot read \"DIR/tls-dir\": Is a directory"),
+        BadFile(yaml: "inbound:\n  tls: { certificate_file: DIR/tls.crt, key_file: /dev/null }",
+                key: "inbound.tls.key_file", problem: "cannot read \"/dev/null\": not a regular file"),
+        BadFile(yaml: "inbound:\n  tls:\n    required: true", key: "inbound.tls.required",
+                problem: "needs inbound.tls.certificate_file and inbound.tls.key_file"),
+        BadFile(yaml: "listen:\n  smtps: [\"0.0.0.0:465\"]", key: "listen.smtps",
+                problem: "needs inbound.tls.certificate_file and inbound.tls.key_file"),
+        BadFile(yaml: "listen:\n  smtps: [465]", key: "listen.smtps", problem: "465 is not host:port (write IPv6 as [::]:2525)"),
+        BadFile(yaml: "listen:\n  smtps: \"0.0.0.0:465\"", key: "listen.smtps", problem: "must be a list, e.g. [\"a\", \"b\"]"),
     ]
 
     @Test(arguments: cases)
     func namesFileKeyAndProblem(_ bad: BadFile) throws {
         let dir = try TemporaryDirectory()
-        let file = try dir.write("relay.yaml", bad.yaml + "\n")
+        try dir.write("tls.crt", "certificate\n")
+        try dir.write("tls.key", "key\n")
+        try FileManager.default.createDirectory(atPath: dir.path + "/tls-dir", withIntermediateDirectories: false)
+        func here(_ text: String) -> String { text.replacingOccurrences(of: "DIR/", with: dir.path + "/") }
+        let file = try dir.write("relay.yaml", here(bad.yaml) + "\n")
         let error = #expect(throws: ConfigurationError.self) {
             try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
         }
         #expect(error?.file == file)
         #expect(error?.key == bad.key)
-        #expect(error?.problem.hasSuffix(bad.problem) == true, "\(error?.problem ?? "no error")")
+        #expect(error?.problem.hasSuffix(here(bad.problem)) == true, "\(error?.problem ?? "no error")")
         let prefix = bad.key.isEmpty ? "\(file): " : "\(file): \(bad.key): "
         #expect(error?.description.hasPrefix(prefix) == true)
     }

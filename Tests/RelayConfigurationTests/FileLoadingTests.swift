@@ -4,12 +4,14 @@ import Transport
 @testable import RelayConfiguration
 
 @Suite struct FileLoadingTests {
+    /// `DIR` stands for the test's temporary directory, which holds the certificate and key.
     static let fullFile = """
         # every key set to something other than its default
         hostname: relay.example.com
         log: { format: json, level: debug }
         listen:
           smtp: ["0.0.0.0:2525", "[::]:2526"]
+          smtps: ["0.0.0.0:4650", "[::]:4650"]
           admin: "127.0.0.1:9100"
           control: /run/relay/relay.sock
         spool: { path: /var/spool/relay }
@@ -21,6 +23,10 @@ import Transport
           max_connections: 200
           command_timeout: 90s
           data_timeout: 15m
+          tls:
+            certificate_file: DIR/tls.crt
+            key_file: DIR/tls.key
+            required: true
         upstream:
           host: smtp-relay.brevo.com
           port: 465
@@ -39,7 +45,9 @@ import Transport
 
     @Test func aFullFileParsesIntoTheExpectedSettings() throws {
         let dir = try TemporaryDirectory()
-        let file = try dir.write("relay.yaml", Self.fullFile)
+        let certificate = try dir.write("tls.crt", "certificate\n")
+        let key = try dir.write("tls.key", "key\n")
+        let file = try dir.write("relay.yaml", Self.fullFile.replacingOccurrences(of: "DIR/", with: dir.path + "/"))
         let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "ignored.test")
         let expected = RelaySettings(
             hostname: "relay.example.com",
@@ -47,13 +55,15 @@ import Transport
             listen: ListenSettings(
                 smtp: [ListenAddress(host: "0.0.0.0", port: 2525), ListenAddress(host: "::", port: 2526)],
                 admin: ListenAddress(host: "127.0.0.1", port: 9100),
-                control: "/run/relay/relay.sock"),
+                control: "/run/relay/relay.sock",
+                smtps: [ListenAddress(host: "0.0.0.0", port: 4650), ListenAddress(host: "::", port: 4650)]),
             spool: SpoolSettings(path: "/var/spool/relay"),
             outbox: OutboxSettings(path: "/var/outbox"),
             inbound: InboundSettings(
                 allowedNetworks: [IPNetwork("10.1.0.0/16")!, IPNetwork("fd00::/8")!, IPNetwork("192.0.2.7/32")!],
                 maxMessageSize: 25_000_000, maxRecipients: 50, maxConnections: 200,
-                commandTimeout: .seconds(90), dataTimeout: .seconds(900)),
+                commandTimeout: .seconds(90), dataTimeout: .seconds(900),
+                tls: InboundTLSSettings(certificateFile: certificate, keyFile: key, required: true)),
             upstream: UpstreamSettings(
                 host: "smtp-relay.brevo.com", port: 465, tls: .implicit, verifyCertificate: false, caFile: "",
                 username: "user@example.com", password: "s3cret", passwordFile: "", connections: 8),
@@ -73,6 +83,39 @@ import Transport
         expected.upstream.host = "mail.example.net"
         expected.retry.max = .seconds(7200)
         #expect(settings == expected)
+    }
+
+    /// `inbound.tls` is a section inside a section; flow and block style nest the same way at any depth, and the
+    /// keys around a nested section are still read.
+    @Test(arguments: [
+        "inbound: { tls: { certificate_file: DIR/tls.crt, key_file: DIR/tls.key, required: true } }\n",
+        "inbound:\n  tls:\n    certificate_file: DIR/tls.crt\n    key_file: DIR/tls.key\n    required: true\n",
+        "inbound:\n  tls: { certificate_file: DIR/tls.crt, key_file: DIR/tls.key, required: true }\n",
+        "inbound:\n  max_recipients: 7\n  tls:\n    required: yes\n    key_file: DIR/tls.key\n"
+            + "    certificate_file: DIR/tls.crt\n  max_connections: 9\n",
+    ])
+    func nestedSectionsReadTheSameInFlowAndBlockStyle(_ yaml: String) throws {
+        let dir = try TemporaryDirectory()
+        let certificate = try dir.write("tls.crt", "c")
+        let key = try dir.write("tls.key", "k")
+        let file = try dir.write("relay.yaml", yaml.replacingOccurrences(of: "DIR/", with: dir.path + "/"))
+        let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        var expected = RelaySettings.defaults(hostname: "mx.test")
+        expected.inbound.tls = InboundTLSSettings(certificateFile: certificate, keyFile: key, required: true)
+        if yaml.contains("max_recipients") {
+            expected.inbound.maxRecipients = 7
+            expected.inbound.maxConnections = 9
+        }
+        #expect(settings == expected)
+    }
+
+    @Test func anEmptyTLSSectionSetsNothing() throws {
+        let dir = try TemporaryDirectory()
+        for yaml in ["inbound:\n  tls:\n", "inbound:\n  tls: {}\n", "inbound:\n  tls: ~\n", "inbound: { tls: }\n"] {
+            let file = try dir.write("relay.yaml", yaml)
+            let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+            #expect(settings == RelaySettings.defaults(hostname: "mx.test"), "\(yaml)")
+        }
     }
 
     @Test func emptyAdminAddressDisablesTheAdminListener() throws {
@@ -116,6 +159,44 @@ import Transport
         #expect(settings.upstream.password == "brevo-key")
         #expect(settings.fallbackUpstreams.map(\.host) == ["email-smtp.eu-west-1.amazonaws.com"])
         #expect(settings.fallbackUpstreams.first?.password == "ses-key")
+    }
+
+    @Test func productionExamplesCommentedOutTLSSettingsLoad() throws {
+        // Uncommented in place, `smtps:` and the `tls:` block under `inbound:` must be valid keys.
+        let production = try String(contentsOfFile: repositoryRoot + "/config/relay.yaml", encoding: .utf8)
+        var inTLSBlock = false
+        var uncommented = 0
+        let example = production.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line == "  # tls:" {
+                inTLSBlock = true
+            } else if !(inTLSBlock && line.hasPrefix("  #   ")) {
+                inTLSBlock = false
+                guard line.hasPrefix("  # smtps:") else { return String(line) }
+            }
+            uncommented += 1
+            return "  " + line.dropFirst(4)
+        }.joined(separator: "\n")
+        #expect(uncommented == 5)
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("tls.yaml", example)
+        let password = try dir.write("upstream-password", "xsmtpsib-key\n")
+
+        // The block's own paths are read: they do not exist here.
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(
+                configFile: file, environment: ["RELAY_UPSTREAM_PASSWORD_FILE": password], defaultHostname: "unused.invalid")
+        }
+        #expect(error?.description == "\(file): inbound.tls.certificate_file: "
+            + "cannot read \"/etc/relay/tls/tls.crt\": No such file or directory")
+
+        let settings = try RelaySettings.load(configFile: file, environment: [
+            "RELAY_UPSTREAM_PASSWORD_FILE": password,
+            "RELAY_INBOUND_TLS_CERTIFICATE_FILE": try dir.write("tls.crt", "c"),
+            "RELAY_INBOUND_TLS_KEY_FILE": try dir.write("tls.key", "k"),
+        ], defaultHostname: "unused.invalid")
+        #expect(settings.listen.smtps == [ListenAddress(host: "0.0.0.0", port: 4650)])
+        #expect(settings.inbound.tls.isEnabled)
+        #expect(settings.inbound.tls.required == false)
     }
 
     @Test func productionExampleWithoutItsSecretNamesThePasswordFile() throws {

@@ -39,6 +39,8 @@ import Transport
         new.inbound.maxConnections = 7
         new.inbound.commandTimeout = .seconds(30)
         new.inbound.dataTimeout = .seconds(40)
+        new.inbound.tls = InboundTLSSettings(
+            certificateFile: "/etc/relay/tls/tls.crt", keyFile: "/etc/relay/tls/tls.key", required: true)
         new.retry.first = .seconds(30)
         new.retry.max = .seconds(600)
         new.retry.multiplier = 3
@@ -54,7 +56,8 @@ import Transport
         #expect(change.needsRestart == [])
         #expect(change.applied == [
             "hostname", "log.level", "inbound.allowed_networks", "inbound.max_message_size", "inbound.max_recipients",
-            "inbound.max_connections", "inbound.command_timeout", "inbound.data_timeout", "retry.first", "retry.max",
+            "inbound.max_connections", "inbound.command_timeout", "inbound.data_timeout", "inbound.tls.certificate_file",
+            "inbound.tls.key_file", "inbound.tls.required", "retry.first", "retry.max",
             "retry.multiplier", "retry.jitter", "retry.lifetime", "bounces", "shutdown.drain", "reload.watch_interval",
         ])
     }
@@ -63,6 +66,7 @@ import Transport
         var new = Self.running
         new.log.format = .json
         new.listen.smtp = [ListenAddress(host: "0.0.0.0", port: 25)]
+        new.listen.smtps = [ListenAddress(host: "0.0.0.0", port: 465)]
         new.listen.admin = nil
         new.listen.control = "/run/other.sock"
         new.spool.path = "/var/spool/other"
@@ -74,7 +78,9 @@ import Transport
         var expected = Self.running
         expected.log.level = .warning
         #expect(settings == expected)
-        #expect(change.needsRestart == ["log.format", "listen.smtp", "listen.admin", "listen.control", "spool.path", "outbox.path"])
+        #expect(change.needsRestart == [
+            "log.format", "listen.smtp", "listen.smtps", "listen.admin", "listen.control", "spool.path", "outbox.path",
+        ])
         #expect(change.applied == ["log.level"])
     }
 
@@ -223,23 +229,83 @@ import Transport
         #expect(settings.upstream.password == "new-key")
     }
 
-    @Test func referencedFilesArePasswordFilesAndCAFilesOfEveryUpstream() {
+    /// The certificate is read again for new sessions, so switching STARTTLS on, off or to required needs no restart.
+    @Test func inboundTLSKeysAreAppliedWhileImplicitTLSListenersWaitForARestart() {
+        var running = Self.running
+        running.inbound.tls = InboundTLSSettings(certificateFile: "/etc/relay/tls/old.crt", keyFile: "/etc/relay/tls/old.key")
+        var new = running
+        new.inbound.tls = InboundTLSSettings(
+            certificateFile: "/etc/relay/tls/new.crt", keyFile: "/etc/relay/tls/new.key", required: true)
+        new.listen.smtps = [ListenAddress(host: "0.0.0.0", port: 465)]
+
+        let (settings, change) = running.reloaded(with: new)
+
+        #expect(change.applied == ["inbound.tls.certificate_file", "inbound.tls.key_file", "inbound.tls.required"])
+        #expect(change.needsRestart == ["listen.smtps"])
+        #expect(settings.inbound.tls == new.inbound.tls)
+        #expect(settings.listen.smtps == [], "the running listeners stay until the restart")
+    }
+
+    /// Implicit-TLS listeners that keep running until the restart cannot lose their certificate meanwhile, even
+    /// though a file without both is valid.
+    @Test func removingTheCertificateTogetherWithTheImplicitTLSListenersKeepsItUntilTheRestart() {
+        var running = Self.running
+        running.listen.smtps = [ListenAddress(host: "0.0.0.0", port: 465)]
+        running.inbound.tls = InboundTLSSettings(
+            certificateFile: "/etc/relay/tls/tls.crt", keyFile: "/etc/relay/tls/tls.key", required: true)
+        var new = Self.running
+        new.log.level = .debug
+
+        let (settings, change) = running.reloaded(with: new)
+
+        #expect(change.applied == ["log.level", "inbound.tls.required"])
+        #expect(change.needsRestart == ["listen.smtps", "inbound.tls.certificate_file", "inbound.tls.key_file"])
+        #expect(settings.listen.smtps == running.listen.smtps)
+        #expect(settings.inbound.tls == InboundTLSSettings(
+            certificateFile: "/etc/relay/tls/tls.crt", keyFile: "/etc/relay/tls/tls.key", required: false))
+        #expect(settings.log.level == .debug)
+
+        // After the restart there are no implicit-TLS listeners, and the certificate can go.
+        let (restarted, nextChange) = new.reloaded(with: new)
+        #expect(restarted == new)
+        #expect(nextChange.isEmpty)
+    }
+
+    @Test func referencedFilesArePasswordFilesAndTLSFiles() {
         var settings = Self.relaying
         settings.upstream.passwordFile = "/run/secrets/brevo"
         settings.upstream.caFile = "/etc/relay/brevo-ca.pem"
         settings.fallbackUpstreams[0].passwordFile = "/run/secrets/ses"
         settings.fallbackUpstreams[1].caFile = "/etc/relay/backup-ca.pem"
+        settings.inbound.tls = InboundTLSSettings(certificateFile: "/etc/relay/tls/tls.crt", keyFile: "/etc/relay/tls/tls.key")
 
         #expect(settings.referencedFiles == [
             "/run/secrets/brevo", "/run/secrets/ses", "/etc/relay/brevo-ca.pem", "/etc/relay/backup-ca.pem",
+            "/etc/relay/tls/tls.crt", "/etc/relay/tls/tls.key",
         ])
-        #expect(settings.certificateAuthorityFiles.map(\.key) == ["upstream.ca_file", "upstreams[2].ca_file"])
-        #expect(settings.certificateAuthorityFiles.map(\.path) == ["/etc/relay/brevo-ca.pem", "/etc/relay/backup-ca.pem"])
+        #expect(settings.tlsFiles.map(\.key) == [
+            "upstream.ca_file", "upstreams[2].ca_file", "inbound.tls.certificate_file", "inbound.tls.key_file",
+        ])
+        #expect(settings.tlsFiles.map(\.path) == [
+            "/etc/relay/brevo-ca.pem", "/etc/relay/backup-ca.pem", "/etc/relay/tls/tls.crt", "/etc/relay/tls/tls.key",
+        ])
     }
 
-    @Test func withoutPasswordOrCAFilesNothingIsReferenced() {
+    /// A certificate and key in one PEM file is named by both keys, so new contents count as a change of each.
+    @Test func aCombinedCertificateAndKeyFileIsListedForBothKeys() {
+        var settings = Self.running
+        settings.inbound.tls = InboundTLSSettings(certificateFile: "/etc/relay/tls/combined.pem", keyFile: "/etc/relay/tls/combined.pem")
+
+        #expect(settings.tlsFiles.map(\.key) == ["inbound.tls.certificate_file", "inbound.tls.key_file"])
+        #expect(settings.tlsFiles.map(\.path) == ["/etc/relay/tls/combined.pem", "/etc/relay/tls/combined.pem"])
+    }
+
+    @Test func withoutPasswordOrTLSFilesNothingIsReferenced() {
         #expect(Self.running.referencedFiles == [])
         #expect(Self.relaying.referencedFiles == [], "a password given inline is no file")
-        #expect(Self.relaying.certificateAuthorityFiles.isEmpty)
+        #expect(Self.relaying.tlsFiles.isEmpty)
+        var requiredOnly = Self.running
+        requiredOnly.inbound.tls.required = true
+        #expect(requiredOnly.tlsFiles.isEmpty)
     }
 }

@@ -49,6 +49,7 @@ func render(_ action: ServerSession.Action) -> String {
     case .send(let reply): reply.enhanced.map { "\(reply.code) \($0)" } ?? "\(reply.code)"
     case .receiveData(let sizeLimit): "receiveData(\(sizeLimit))"
     case .commit(_, let heloName): "commit(\(heloName))"
+    case .startTLS: "startTLS"
     case .close: "close"
     }
 }
