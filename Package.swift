@@ -18,7 +18,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // System library: OpenSSL from Debian's libssl-dev. Only Transport imports it.
+        // System library: OpenSSL from Debian's libssl-dev. Transport (TLS) and Authentication (scrypt) import it.
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "openssl",
@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "SMTPProtocol"),
         // The I/O edge: sockets, epoll, TLS.
         .target(name: "Transport", dependencies: ["COpenSSL", "CLinux"]),
+        // Password hashing and the users file; the second COpenSSL importer, for crypto (EVP_PBE_scrypt, CRYPTO_memcmp), not transport.
+        .target(name: "Authentication", dependencies: ["COpenSSL"]),
         // The durable queue: the only hand-off between receiving and delivering.
         // JSON read and written byte by byte, for the spool's and the control channel's hot paths.
         .target(name: "FastJSON"),
@@ -40,7 +42,7 @@ let package = Package(
         ]),
         // Receiving and Delivery never import each other; the spool is their contract.
         .target(name: "Receiving", dependencies: [
-            "SMTPProtocol", "Transport", "Spool",
+            "SMTPProtocol", "Transport", "Spool", "Authentication",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,7 +75,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "relayd", dependencies: [
-            "RelayConfiguration", "Receiving", "Delivery", "Control", "Admin", "Spool", "Transport", "SMTPProtocol", "CLinux",
+            "RelayConfiguration", "Receiving", "Delivery", "Control", "Admin", "Spool", "Transport", "SMTPProtocol", "CLinux", "Authentication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -84,7 +86,7 @@ let package = Package(
         // relayctl's output formats, argument values and test-message client, apart from its commands to be unit-tested.
         .target(name: "RelayctlCore", dependencies: ["Control", "Spool", "RelayConfiguration", "SMTPProtocol"]),
         .executableTarget(name: "relayctl", dependencies: [
-            "RelayctlCore", "Control", "FastJSON", "RelayConfiguration", "Spool", "SMTPProtocol",
+            "RelayctlCore", "Control", "FastJSON", "RelayConfiguration", "Spool", "SMTPProtocol", "Authentication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FastJSON", "RelayTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
+        .testTarget(name: "AuthenticationTests", dependencies: ["Authentication"]),
         .testTarget(name: "ReceivingTests", dependencies: [
             "Receiving", "Spool", "Transport", "RelayTesting",
             .product(name: "MetricsTestKit", package: "swift-metrics"),

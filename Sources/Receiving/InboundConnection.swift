@@ -16,6 +16,7 @@ struct InboundConnection {
     let implicitTLS: Bool
     let spool: Spool
     let registry: ConnectionRegistry
+    let limits: InboundLimits
     let metrics: ReceivingMetrics
     var logger: Logger
 
@@ -31,7 +32,7 @@ struct InboundConnection {
 
     init(
         connection: TCPConnection, configuration: SMTPServerConfiguration, implicitTLS: Bool = false, spool: Spool,
-        registry: ConnectionRegistry, metrics: ReceivingMetrics, logger: Logger
+        registry: ConnectionRegistry, limits: InboundLimits, metrics: ReceivingMetrics, logger: Logger
     ) {
         self.connection = connection
         self.stream = connection
@@ -39,6 +40,7 @@ struct InboundConnection {
         self.implicitTLS = implicitTLS
         self.spool = spool
         self.registry = registry
+        self.limits = limits
         self.metrics = metrics
         self.logger = logger
         self.logger[metadataKey: "client"] = "\(connection.peer.host)"
@@ -48,7 +50,11 @@ struct InboundConnection {
             maxRecipients: configuration.maxRecipients,
             relayAllowed: configuration.policy.allowsRelay(from: connection.peer),
             startTLS: configuration.startTLSPolicy(),
-            tlsActive: implicitTLS))
+            tlsActive: implicitTLS,
+            auth: configuration.authPolicy(),
+            authWithoutTLS: configuration.authWithoutTLSOnLoopback && connection.peer.isLoopback,
+            allowedSenderDomains: configuration.allowedSenderDomains,
+            limitsMessageRate: configuration.messagesPerMinute > 0))
     }
 
     /// Runs the session to its end. Never throws: every ending is logged here.
@@ -140,12 +146,41 @@ struct InboundConnection {
                 framer = CommandLineFramer()
                 guard try await handshake() else { throw InboundSessionEnd.tlsHandshakeFailed }
                 try await perform(session.handle(.tlsEstablished))
+            case .verifyCredentials(let username, let password):
+                try await flush()
+                try await perform(session.handle(await verify(username: username, password: password)))
+            case .admitMessage(let user):
+                let admitted = limits.admitMessage(address: connection.peer.host, user: user)
+                if !admitted {
+                    logger.warning("message refused: inbound.rate.messages_per_minute reached", metadata: [
+                        "user": "\(user ?? "-")", "limit": "\(configuration.messagesPerMinute)"])
+                }
+                try await perform(session.handle(.messageAdmission(admitted: admitted)))
             case .close:
                 // The socket itself is closed at the end of `run`, after the registry forgets it, so a
                 // shutdown never interrupts a descriptor number that has been closed and reused.
                 try await flush()
             }
         }
+    }
+
+    /// Checks AUTH credentials off the event loop, after the delay this address has earned with earlier
+    /// failures. Only the user name is ever logged.
+    private mutating func verify(username: String, password: String) async -> ServerSession.Event {
+        let address = connection.peer.host
+        let delay = limits.authFailures.delay(for: address)
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        guard let store = configuration.credentials else { return .authenticationFailed }
+        let user = await limits.passwordChecks.run { store.verify(username: username, password: password) }
+        guard let user else {
+            limits.authFailures.recordFailure(address)
+            logger.warning("authentication failed", metadata: ["user": "\(username)"])
+            return .authenticationFailed
+        }
+        limits.authFailures.recordSuccess(address)
+        logger.info("authenticated", metadata: ["user": "\(user.name)"])
+        logger[metadataKey: "user"] = "\(user.name)"
+        return .authenticated(user: user.name, senderDomains: user.senderDomains)
     }
 
     private mutating func flush() async throws {
@@ -169,7 +204,8 @@ struct InboundConnection {
         spoolFailure = nil
         logger[metadataKey: "id"] = "\(receipt.id)"
         let protocolName = ReceivedHeader.protocolName(
-            ehlo: session.usedEHLO, tls: session.isTLSActive, smtputf8: transaction.parameters.smtputf8)
+            ehlo: session.usedEHLO, tls: session.isTLSActive, authenticated: session.authenticatedUser != nil,
+            smtputf8: transaction.parameters.smtputf8)
         await append(ReceivedHeader.make(
             clientName: session.clientName ?? "", clientAddress: connection.peer.host,
             hostname: configuration.hostname, protocolName: protocolName, queueID: receipt.id.rawValue,

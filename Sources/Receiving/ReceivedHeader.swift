@@ -17,12 +17,13 @@ public enum ReceivedHeader {
         return Array(text.utf8)
     }
 
-    /// The `with` keyword (RFC 3848, RFC 6531): ESMTP after EHLO, with an S over TLS; UTF8SMTP(S) for an
-    /// SMTPUTF8 transaction; SMTP after HELO.
-    public static func protocolName(ehlo: Bool, tls: Bool, smtputf8: Bool) -> String {
-        if smtputf8 { return tls ? "UTF8SMTPS" : "UTF8SMTP" }
+    /// The `with` keyword (RFC 3848, RFC 6531): ESMTP after EHLO, then S over TLS and A after AUTH; UTF8SMTP
+    /// with the same suffixes for an SMTPUTF8 transaction; SMTP after HELO.
+    public static func protocolName(ehlo: Bool, tls: Bool, authenticated: Bool = false, smtputf8: Bool) -> String {
+        let suffix = (tls ? "S" : "") + (authenticated ? "A" : "")
+        if smtputf8 { return "UTF8SMTP" + suffix }
         guard ehlo else { return "SMTP" }
-        return tls ? "ESMTPS" : "ESMTP"
+        return "ESMTP" + suffix
     }
 
     /// Keeps only printable ASCII, so a hostile HELO cannot break the header.

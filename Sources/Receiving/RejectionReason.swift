@@ -21,6 +21,17 @@ public enum RejectionReason: String, Sendable, CaseIterable {
     case storage
     /// 421 4.7.0 at connect: `inbound.max_connections` reached (counted by the server, not from a reply).
     case maxConnections = "max_connections"
+    /// 530 5.7.0 at MAIL: STARTTLS (`inbound.tls.required`) or AUTH (`inbound.auth.required`) has to come first.
+    case tlsOrAuthRequired = "tls_or_auth_required"
+    /// 535 5.7.8: AUTH with credentials the users file does not hold.
+    case authFailed = "auth_failed"
+    /// 553 5.7.1 at MAIL: a sender outside `inbound.allowed_sender_domains` or the user's own domains.
+    case senderDenied = "sender_denied"
+    /// 450 4.7.1 at MAIL: `inbound.rate.messages_per_minute` reached for the client's address or user.
+    case messageRate = "message_rate"
+    /// 421 4.7.0 at connect: `inbound.rate.connections_per_minute` reached for the client's address (counted
+    /// by the server, not from a reply).
+    case connectionRate = "connection_rate"
 
     /// The reason `reply` refuses mail for, or nil when it is not such a refusal.
     public init?(_ reply: SMTPReply) {
@@ -33,6 +44,10 @@ public enum RejectionReason: String, Sendable, CaseIterable {
         case (550, 5, 5, 2): self = .bareLineEnd
         case (554, 5, 6, 0): self = .nul
         case (451, 4, 3, _), (452, 4, 3, _): self = .storage
+        case (530, 5, 7, 0): self = .tlsOrAuthRequired
+        case (535, 5, 7, 8): self = .authFailed
+        case (553, 5, 7, 1): self = .senderDenied
+        case (450, 4, 7, 1): self = .messageRate
         default: return nil
         }
     }

@@ -22,11 +22,13 @@ public final class SMTPServer: Service, Sendable {
     private let accepting = Atomic(false)
     private let registry = ConnectionRegistry()
     private let metrics: ReceivingMetrics
+    private let limits: InboundLimits
 
     public init(
         configuration: SMTPServerConfiguration, spool: Spool, logger: Logger, metrics: ReceivingMetrics = ReceivingMetrics()
     ) throws {
         self.settings = Mutex(configuration)
+        self.limits = InboundLimits(configuration)
         self.spool = spool
         self.logger = logger
         self.metrics = metrics
@@ -46,6 +48,7 @@ public final class SMTPServer: Service, Sendable {
             updated.shutdownGrace = current.shutdownGrace
             current = updated
         }
+        limits.update(configuration)
     }
 
     /// The addresses actually bound (port 0 resolved): the plain listeners, then the implicit-TLS ones.
@@ -94,11 +97,23 @@ public final class SMTPServer: Service, Sendable {
                         "client": "\(connection.peer.host)", "limit": "\(configuration.maxConnections)"])
                     continue
                 }
+                if !limits.connections.admit(connection.peer.host) {
+                    active.subtract(1, ordering: .relaxed)
+                    metrics.countRejection(.connectionRate)
+                    if !implicitTLS {
+                        connection.writeWithoutWaiting(SMTPReply(
+                            421, .init(4, 7, 0), "\(configuration.hostname) Error: too many connections from your address").wireBytes)
+                    }
+                    connection.close()
+                    logger.warning("connection refused: inbound.rate.connections_per_minute reached", metadata: [
+                        "client": "\(connection.peer.host)", "limit": "\(configuration.connectionsPerMinute)"])
+                    continue
+                }
                 // Sessions run on the event loop thread: readiness resumes them without a thread hop.
                 sessions.addTask(executorPreference: EventLoop.shared) {
                     var inbound = InboundConnection(
                         connection: connection, configuration: configuration, implicitTLS: implicitTLS, spool: self.spool,
-                        registry: self.registry, metrics: self.metrics, logger: self.logger)
+                        registry: self.registry, limits: self.limits, metrics: self.metrics, logger: self.logger)
                     await inbound.run()
                     self.active.subtract(1, ordering: .relaxed)
                 }

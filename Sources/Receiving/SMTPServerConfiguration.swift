@@ -1,3 +1,4 @@
+import Authentication
 import SMTPProtocol
 import Transport
 
@@ -19,12 +20,25 @@ public struct SMTPServerConfiguration: Sendable {
     public var tlsRequired: Bool
     /// Listeners that speak TLS from the first byte (RFC 8314 "submissions"), with `tls`.
     public var listenTLS: [ListenAddress]
+    /// The users AUTH checks against (`inbound.auth.users_file`); nil: AUTH is not offered.
+    public var credentials: CredentialStore?
+    /// MAIL is refused until the client authenticated (`inbound.auth.required`).
+    public var authRequired: Bool
+    /// AUTH over plain text for clients on loopback (`inbound.auth.allow_plaintext_loopback`).
+    public var authWithoutTLSOnLoopback: Bool
+    /// Lower-cased domains MAIL FROM must belong to (`inbound.allowed_sender_domains`); empty allows any.
+    public var allowedSenderDomains: [String]
+    /// `inbound.rate`: per client address (and per user for messages), per minute; 0 is unlimited.
+    public var messagesPerMinute: Int
+    public var connectionsPerMinute: Int
 
     public init(
         hostname: String, listen: [ListenAddress], policy: RelayPolicy, maxMessageSize: Int,
         maxRecipients: Int, maxConnections: Int, commandTimeout: Duration, dataTimeout: Duration,
         shutdownGrace: Duration = .seconds(10), tls: TLSContext? = nil, tlsRequired: Bool = false,
-        listenTLS: [ListenAddress] = []
+        listenTLS: [ListenAddress] = [], credentials: CredentialStore? = nil, authRequired: Bool = false,
+        authWithoutTLSOnLoopback: Bool = false, allowedSenderDomains: [String] = [], messagesPerMinute: Int = 0,
+        connectionsPerMinute: Int = 0
     ) {
         self.hostname = hostname
         self.listen = listen
@@ -38,6 +52,18 @@ public struct SMTPServerConfiguration: Sendable {
         self.tls = tls
         self.tlsRequired = tlsRequired
         self.listenTLS = listenTLS
+        self.credentials = credentials
+        self.authRequired = authRequired
+        self.authWithoutTLSOnLoopback = authWithoutTLSOnLoopback
+        self.allowedSenderDomains = allowedSenderDomains
+        self.messagesPerMinute = messagesPerMinute
+        self.connectionsPerMinute = connectionsPerMinute
+    }
+
+    /// Whether AUTH is offered, and whether MAIL must wait for it.
+    func authPolicy() -> AuthPolicy {
+        guard credentials != nil else { return .unavailable }
+        return authRequired ? .required : .offered
     }
 
     /// What the session offers a client that connected in plain text, or over TLS from the start.

@@ -75,8 +75,41 @@ extension RelaySettings {
             tls: InboundTLSSettings(
                 certificateFile: r.string(.inboundTLSCertificateFile, default: d.tls.certificateFile),
                 keyFile: r.string(.inboundTLSKeyFile, default: d.tls.keyFile),
-                required: try r.flag(.inboundTLSRequired, default: d.tls.required))
+                required: try r.flag(.inboundTLSRequired, default: d.tls.required)),
+            auth: InboundAuthSettings(
+                usersFile: r.string(.inboundAuthUsersFile, default: d.auth.usersFile),
+                required: try r.flag(.inboundAuthRequired, default: d.auth.required),
+                allowPlaintextLoopback: try r.flag(.inboundAuthAllowPlaintextLoopback, default: d.auth.allowPlaintextLoopback)),
+            allowedSenderDomains: try decodeSenderDomains(r, defaults: d.allowedSenderDomains),
+            rate: InboundRateSettings(
+                messagesPerMinute: try r.integer(.inboundRateMessagesPerMinute, default: d.rate.messagesPerMinute, minimum: 0),
+                connectionsPerMinute: try r.integer(
+                    .inboundRateConnectionsPerMinute, default: d.rate.connectionsPerMinute, minimum: 0))
         )
+    }
+
+    /// Lowercased, as domains compare case-insensitively; a mistyped entry (an address, a space) would
+    /// otherwise just never match and refuse the senders it was meant to allow.
+    private static func decodeSenderDomains(_ r: SettingsReader, defaults d: [String]) throws(ConfigurationError) -> [String] {
+        guard let items = r.list(.inboundAllowedSenderDomains) else { return d }
+        var domains: [String] = []
+        for item in items {
+            let domain = item.trimmingCharacters(in: .whitespaces).lowercased()
+            guard isDomainName(domain) else {
+                throw r.error(.inboundAllowedSenderDomains,
+                              "\"\(item)\" is not a domain (letters, digits, hyphens and dots, e.g. example.com)")
+            }
+            domains.append(domain)
+        }
+        return domains
+    }
+
+    /// ASCII labels (an internationalized name in its xn-- form) separated by single dots.
+    private static func isDomainName(_ text: String) -> Bool {
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        return !text.isEmpty && labels.allSatisfy { label in
+            !label.isEmpty && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
     }
 
     /// One upstream, the primary or (through `r.reading(upstream:)`) a fallback; `d` fills the keys it leaves out.

@@ -27,7 +27,11 @@ extension RelaySettings {
                 commandTimeout: .seconds(5 * 60),
                 dataTimeout: .seconds(10 * 60),
                 // No certificate: STARTTLS is not offered, as a developer machine has none to offer.
-                tls: InboundTLSSettings(certificateFile: "", keyFile: "", required: false)
+                tls: InboundTLSSettings(certificateFile: "", keyFile: "", required: false),
+                // No users: clients relay by network alone, as they did before AUTH existed.
+                auth: InboundAuthSettings(usersFile: "", required: false, allowPlaintextLoopback: false),
+                allowedSenderDomains: [],
+                rate: InboundRateSettings(messagesPerMinute: 0, connectionsPerMinute: 0)
             ),
             upstream: UpstreamSettings(
                 host: "", port: 587, tls: .starttls, verifyCertificate: true, caFile: "",

@@ -30,6 +30,14 @@ extension RelaySettings {
                 certificate_file: \(q(inbound.tls.certificateFile))
                 key_file: \(q(inbound.tls.keyFile))
                 required: \(inbound.tls.required)
+              auth:
+                users_file: \(q(inbound.auth.usersFile))
+                required: \(inbound.auth.required)
+                allow_plaintext_loopback: \(inbound.auth.allowPlaintextLoopback)
+              allowed_sender_domains: [\(inbound.allowedSenderDomains.map(q).joined(separator: ", "))]
+              rate:
+                messages_per_minute: \(inbound.rate.messagesPerMinute)
+                connections_per_minute: \(inbound.rate.connectionsPerMinute)
 
             """
         let tail = """

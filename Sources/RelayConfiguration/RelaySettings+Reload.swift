@@ -36,6 +36,12 @@ extension RelaySettings {
         compare(SettingKey.inboundTLSKeyFile.path, \.inbound.tls.keyFile)
         compare(SettingKey.inboundTLSRequired.path, \.inbound.tls.required)
         keepCertificateForRunningImplicitTLSListeners(&result, change: &change)
+        compare(SettingKey.inboundAuthUsersFile.path, \.inbound.auth.usersFile)
+        compare(SettingKey.inboundAuthRequired.path, \.inbound.auth.required)
+        compare(SettingKey.inboundAuthAllowPlaintextLoopback.path, \.inbound.auth.allowPlaintextLoopback)
+        compare(SettingKey.inboundAllowedSenderDomains.path, \.inbound.allowedSenderDomains)
+        compare(SettingKey.inboundRateMessagesPerMinute.path, \.inbound.rate.messagesPerMinute)
+        compare(SettingKey.inboundRateConnectionsPerMinute.path, \.inbound.rate.connectionsPerMinute)
         if upstream.host.isEmpty != new.upstream.host.isEmpty {
             change.needsRestart.append(SettingKey.upstreamHost.path)
             result.upstream = upstream
@@ -109,15 +115,16 @@ extension RelaySettings {
     }
 
     /// The files these settings are read from besides the config file — password files, CA bundles, the inbound
-    /// certificate and key — which a reload must notice changing even when the config file does not.
+    /// certificate and key, the users file — which a reload must notice changing even when the config file does not.
     public var referencedFiles: [String] {
-        ([upstream] + fallbackUpstreams).map(\.passwordFile).filter { !$0.isEmpty } + tlsFiles.map(\.path)
+        ([upstream] + fallbackUpstreams).map(\.passwordFile).filter { !$0.isEmpty } + contentFiles.map(\.path)
     }
 
-    /// The TLS files with the key that names each: every upstream's `ca_file` (`upstream.ca_file`,
-    /// `upstreams[1].ca_file`), then `inbound.tls.certificate_file` and `inbound.tls.key_file`, those set. Unlike
-    /// a password file, whose contents are part of the settings, these files' new contents show only in the file.
-    public var tlsFiles: [(key: String, path: String)] {
+    /// The files whose contents are read when they are used and are not part of the settings, with the key that
+    /// names each, those set: every upstream's `ca_file` (`upstream.ca_file`, `upstreams[1].ca_file`), then
+    /// `inbound.tls.certificate_file`, `inbound.tls.key_file` and `inbound.auth.users_file`. Unlike a password
+    /// file's, their new contents show only in the file, so a changed stamp means a reload must read them again.
+    public var contentFiles: [(key: String, path: String)] {
         let certificateAuthorities = ([upstream] + fallbackUpstreams).enumerated().compactMap { index, upstream in
             upstream.caFile.isEmpty ? nil
                 : (key: index == 0 ? SettingKey.upstreamCAFile.path : SettingKey.upstreamCAFile.listName(index), path: upstream.caFile)
@@ -125,6 +132,7 @@ extension RelaySettings {
         let inboundFiles = [
             (key: SettingKey.inboundTLSCertificateFile.path, path: inbound.tls.certificateFile),
             (key: SettingKey.inboundTLSKeyFile.path, path: inbound.tls.keyFile),
+            (key: SettingKey.inboundAuthUsersFile.path, path: inbound.auth.usersFile),
         ].filter { !$0.path.isEmpty }
         return certificateAuthorities + inboundFiles
     }

@@ -12,6 +12,7 @@ extension RelaySettings {
         if !listen.smtps.isEmpty && !inbound.tls.isEnabled {
             throw r.error(.listenSMTPS, "needs \(SettingKey.inboundTLSCertificateFile.path) and \(SettingKey.inboundTLSKeyFile.path)")
         }
+        try inbound.auth.validate(r, tlsEnabled: inbound.tls.isEnabled)
         try upstream.validate(r)
         for (offset, fallback) in fallbackUpstreams.enumerated() {
             try fallback.validate(r.reading(upstream: offset + 1))
@@ -46,6 +47,25 @@ extension InboundTLSSettings {
         }
         if required && !isEnabled {
             throw r.error(.inboundTLSRequired, "needs \(certificateKey.path) and \(keyKey.path)")
+        }
+    }
+}
+
+extension InboundAuthSettings {
+    /// The users file exists and is a file, and passwords cannot cross the network in the clear; what is in the
+    /// file is relayd's to judge, as it reads it again on every change.
+    func validate(_ r: SettingsReader, tlsEnabled: Bool) throws(ConfigurationError) {
+        // Checked now so a typo fails at start-up (or refuses the reload), not at the first AUTH.
+        if isEnabled, let failure = FileBytes.unreadableRegularFileReason(path: usersFile) {
+            throw r.error(.inboundAuthUsersFile, "cannot read \"\(usersFile)\": \(failure.reason)")
+        }
+        // Without users no client could ever send MAIL.
+        if required && !isEnabled {
+            throw r.error(.inboundAuthRequired, "needs \(SettingKey.inboundAuthUsersFile.path)")
+        }
+        if isEnabled && !tlsEnabled && !allowPlaintextLoopback {
+            throw r.error(.inboundAuthUsersFile, "AUTH is offered only over TLS: set \(SettingKey.inboundTLSCertificateFile.path) "
+                + "and key_file (or \(SettingKey.inboundAuthAllowPlaintextLoopback.path) for clients on this machine)")
         }
     }
 }

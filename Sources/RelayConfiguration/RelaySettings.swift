@@ -43,7 +43,8 @@ public struct RelaySettings: Sendable, Equatable {
 
 /// `reload:` — how relayd notices that its configuration changed (it always reloads on SIGHUP).
 public struct ReloadSettings: Sendable, Equatable {
-    /// How often the config file and the files it names (password_file, ca_file, inbound.tls's certificate and key) are checked for changes,
+    /// How often the config file and the files it names (password_file, ca_file, inbound.tls's certificate and key,
+    /// inbound.auth's users file) are checked for changes,
     /// including Kubernetes' symlink swaps of mounted ConfigMaps and Secrets; zero checks only on SIGHUP.
     public var watchInterval: Duration
     public init(watchInterval: Duration) { self.watchInterval = watchInterval }
@@ -109,9 +110,16 @@ public struct InboundSettings: Sendable, Equatable {
     public var commandTimeout: Duration
     public var dataTimeout: Duration
     public var tls: InboundTLSSettings
+    public var auth: InboundAuthSettings
+    /// Domains clients may use in MAIL FROM, lowercased; empty allows any. A user's own domains in the users file
+    /// take precedence for that user, and the null sender `<>` is always allowed, so bounces keep flowing.
+    public var allowedSenderDomains: [String]
+    public var rate: InboundRateSettings
     public init(
         allowedNetworks: [IPNetwork], maxMessageSize: Int, maxRecipients: Int, maxConnections: Int,
-        commandTimeout: Duration, dataTimeout: Duration, tls: InboundTLSSettings = InboundTLSSettings()
+        commandTimeout: Duration, dataTimeout: Duration, tls: InboundTLSSettings = InboundTLSSettings(),
+        auth: InboundAuthSettings = InboundAuthSettings(), allowedSenderDomains: [String] = [],
+        rate: InboundRateSettings = InboundRateSettings()
     ) {
         self.allowedNetworks = allowedNetworks
         self.maxMessageSize = maxMessageSize
@@ -120,6 +128,39 @@ public struct InboundSettings: Sendable, Equatable {
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
         self.tls = tls
+        self.auth = auth
+        self.allowedSenderDomains = allowedSenderDomains
+        self.rate = rate
+    }
+}
+
+/// `inbound.auth:` — SMTP AUTH (PLAIN, LOGIN) for clients, so they may relay from outside `allowed_networks`.
+public struct InboundAuthSettings: Sendable, Equatable {
+    /// The users and their password hashes (`name:$scrypt$…[:domain,…]` per line); "" turns AUTH off. Only
+    /// checked to be a readable file here: relayd parses it, again whenever it changes.
+    public var usersFile: String
+    /// Whether MAIL from a client that has not authenticated is refused (530 5.7.0).
+    public var required: Bool
+    /// Whether AUTH is also offered without TLS to clients on a loopback address, where no one can listen in.
+    public var allowPlaintextLoopback: Bool
+    /// Whether a users file is configured, so AUTH is offered.
+    public var isEnabled: Bool { !usersFile.isEmpty }
+    public init(usersFile: String = "", required: Bool = false, allowPlaintextLoopback: Bool = false) {
+        self.usersFile = usersFile
+        self.required = required
+        self.allowPlaintextLoopback = allowPlaintextLoopback
+    }
+}
+
+/// `inbound.rate:` — limits per minute, counted over the last 60 seconds; 0 is unlimited.
+public struct InboundRateSettings: Sendable, Equatable {
+    /// Messages (MAIL commands) per client address, and separately per authenticated user.
+    public var messagesPerMinute: Int
+    /// New connections per client address.
+    public var connectionsPerMinute: Int
+    public init(messagesPerMinute: Int = 0, connectionsPerMinute: Int = 0) {
+        self.messagesPerMinute = messagesPerMinute
+        self.connectionsPerMinute = connectionsPerMinute
     }
 }
 

@@ -20,6 +20,12 @@ enum SettingKey: String, CaseIterable, Sendable {
     case inboundTLSCertificateFile = "inbound.tls.certificate_file"
     case inboundTLSKeyFile = "inbound.tls.key_file"
     case inboundTLSRequired = "inbound.tls.required"
+    case inboundAuthUsersFile = "inbound.auth.users_file"
+    case inboundAuthRequired = "inbound.auth.required"
+    case inboundAuthAllowPlaintextLoopback = "inbound.auth.allow_plaintext_loopback"
+    case inboundAllowedSenderDomains = "inbound.allowed_sender_domains"
+    case inboundRateMessagesPerMinute = "inbound.rate.messages_per_minute"
+    case inboundRateConnectionsPerMinute = "inbound.rate.connections_per_minute"
     case upstreamHost = "upstream.host"
     case upstreamPort = "upstream.port"
     case upstreamTLS = "upstream.tls"
@@ -46,7 +52,9 @@ enum SettingKey: String, CaseIterable, Sendable {
     var path: String { rawValue }
 
     /// Lists are YAML sequences in the file and comma-separated in the environment.
-    var isList: Bool { self == .listenSMTP || self == .listenSMTPS || self == .inboundAllowedNetworks }
+    var isList: Bool {
+        self == .listenSMTP || self == .listenSMTPS || self == .inboundAllowedNetworks || self == .inboundAllowedSenderDomains
+    }
 
     /// Secret values are masked by swift-configuration's access reporting and by `redactedDescription`.
     var isSecret: Bool { self == .upstreamPassword }

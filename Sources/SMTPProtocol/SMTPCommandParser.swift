@@ -89,6 +89,10 @@ public enum SMTPCommandParser {
             case "SMTPUTF8":
                 guard value == nil else { return .failure(.invalidParameterValue("SMTPUTF8")) }
                 parameters.smtputf8 = true
+            case "AUTH":
+                // RFC 4954 §5: a server offering AUTH must accept the submitter's identity; we relay as ourselves
+                // and keep none, so it is checked for presence only and dropped.
+                guard let value, !value.isEmpty else { return .failure(.invalidParameterValue("AUTH")) }
             default:
                 return .failure(.unknownParameter(key))
             }

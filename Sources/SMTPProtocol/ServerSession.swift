@@ -17,10 +17,20 @@ public struct ServerSession: Sendable {
         public var startTLS: StartTLSPolicy
         /// Whether the connection is TLS from its first byte (an implicit-TLS listener, RFC 8314).
         public var tlsActive: Bool
+        /// Whether AUTH is advertised and accepted, and whether MAIL must wait for it.
+        public var auth: AuthPolicy
+        /// Whether AUTH may happen without TLS (a loopback client the operator trusts with plain-text passwords).
+        public var authWithoutTLS: Bool
+        /// Lower-cased domains every MAIL FROM must belong to, unless the user's own list applies; empty allows any.
+        public var allowedSenderDomains: [String]
+        /// Whether an accepted MAIL waits for the connection's rate check (`.admitMessage`) before its 250.
+        public var limitsMessageRate: Bool
 
         public init(
             hostname: String, maxMessageSize: Int, maxRecipients: Int, maxErrors: Int = 10, relayAllowed: Bool,
-            startTLS: StartTLSPolicy = .unavailable, tlsActive: Bool = false
+            startTLS: StartTLSPolicy = .unavailable, tlsActive: Bool = false,
+            auth: AuthPolicy = .unavailable, authWithoutTLS: Bool = false, allowedSenderDomains: [String] = [],
+            limitsMessageRate: Bool = false
         ) {
             self.hostname = hostname
             self.maxMessageSize = maxMessageSize
@@ -29,6 +39,10 @@ public struct ServerSession: Sendable {
             self.relayAllowed = relayAllowed
             self.startTLS = startTLS
             self.tlsActive = tlsActive
+            self.auth = auth
+            self.authWithoutTLS = authWithoutTLS
+            self.allowedSenderDomains = allowedSenderDomains
+            self.limitsMessageRate = limitsMessageRate
         }
     }
 
@@ -43,6 +57,13 @@ public struct ServerSession: Sendable {
         case timedOut
         /// The TLS handshake asked for by `.startTLS` succeeded (a failed one just closes the connection).
         case tlsEstablished
+        /// The credentials asked for by `.verifyCredentials` are right; `senderDomains` (lower-cased) limits MAIL FROM
+        /// for this user, empty leaving it to `allowedSenderDomains`.
+        case authenticated(user: String, senderDomains: [String])
+        /// The credentials asked for by `.verifyCredentials` are wrong (or could not be checked).
+        case authenticationFailed
+        /// The answer to `.admitMessage`: whether the client's (and user's) message rate allows one more.
+        case messageAdmission(admitted: Bool)
     }
 
     /// What the connection must do next, in order.
@@ -54,6 +75,11 @@ public struct ServerSession: Sendable {
         case commit(MailTransaction, heloName: String)
         /// Flush the 220, discard any input already buffered, run the server TLS handshake, then send `.tlsEstablished`.
         case startTLS
+        /// Check these credentials, then send `.authenticated` or `.authenticationFailed`; feed no input meanwhile.
+        case verifyCredentials(username: String, password: String)
+        /// Check the message rate of the client's address and of `user` (when authenticated), then send
+        /// `.messageAdmission` before any further input.
+        case admitMessage(user: String?)
         case close
     }
 
@@ -73,6 +99,24 @@ public struct ServerSession: Sendable {
     /// A 220 to STARTTLS went out and `.tlsEstablished` has not come yet.
     private var awaitingTLS = false
 
+    private enum AuthExchange: Sendable {
+        case none
+        /// A 334 went out; the next line is a SASL response, not a command.
+        case responding(SASLServerExchange)
+        /// `.verifyCredentials` went out and its answer has not come yet.
+        case verifying
+    }
+
+    private var authExchange = AuthExchange.none
+    /// The authenticated user's own sender domains; empty leaves MAIL FROM to `allowedSenderDomains`.
+    private var userSenderDomains: [String] = []
+
+    /// A MAIL that passed every check and waits for `.messageAdmission`.
+    private var awaitingAdmission: MailTransaction?
+
+    /// The user the client authenticated as with AUTH, if it did.
+    public private(set) var authenticatedUser: String?
+
     public init(configuration: Configuration) {
         self.configuration = configuration
         self.isTLSActive = configuration.tlsActive
@@ -82,6 +126,11 @@ public struct ServerSession: Sendable {
     public private(set) var isTLSActive: Bool
 
     private var offersStartTLS: Bool { configuration.startTLS != .unavailable && !isTLSActive }
+
+    /// Passwords go in base64, which is plain text: only over TLS, unless the operator allowed otherwise.
+    private var authPermitted: Bool { configuration.auth != .unavailable && (isTLSActive || configuration.authWithoutTLS) }
+
+    private var offersAuth: Bool { authPermitted && authenticatedUser == nil }
 
     /// The name the client gave in HELO/EHLO, for the Received: header and logs.
     public var clientName: String? { heloName }
@@ -116,6 +165,15 @@ public struct ServerSession: Sendable {
             // The driver reads nothing while a commit is pending; should input arrive anyway, refuse it
             // rather than let it reset the phase and lose the 250 for a message that is being queued.
             return [.send(SMTPReply(451, .init(4, 5, 0), "Error: previous message is still being committed"))]
+        case .input where isVerifyingCredentials:
+            // As while committing: the driver reads nothing until the verdict, and anything that comes anyway
+            // must not run (a pipelined MAIL would be judged as unauthenticated) nor lose the 235 or 535.
+            return [.send(SMTPReply(451, .init(4, 5, 0), "Error: authentication is still being verified"))]
+        case .input(.lineTooLong) where isRespondingToChallenge:
+            authExchange = .none
+            return error(.lineTooLong)
+        case .input(.line(let line)) where isRespondingToChallenge:
+            return saslResponse(line)
         case .input(.lineTooLong):
             return error(.lineTooLong)
         case .input(.line(let line)):
@@ -135,10 +193,40 @@ public struct ServerSession: Sendable {
             return [.send(reply)]
         case .timedOut:
             phase = .closed
+            authExchange = .none
             return [.send(SMTPReply(421, .init(4, 4, 2), "\(configuration.hostname) Error: timeout exceeded")), .close]
         case .tlsEstablished:
             return tlsEstablished()
+        case .authenticated(let user, let senderDomains):
+            guard isVerifyingCredentials, !isClosed else { return [] }
+            authExchange = .none
+            authenticatedUser = user
+            userSenderDomains = senderDomains
+            return [.send(SMTPReply(235, .init(2, 7, 0), "Authentication successful"))]
+        case .authenticationFailed:
+            guard isVerifyingCredentials, !isClosed else { return [] }
+            authExchange = .none
+            return error(reply: SMTPReply(535, .init(5, 7, 8), "Error: authentication failed"))
+        case .messageAdmission(let admitted):
+            guard let transaction = awaitingAdmission, !isClosed else { return [] }
+            awaitingAdmission = nil
+            // Not counted as a client error: the client did nothing wrong, it is only early.
+            guard admitted else {
+                return [.send(SMTPReply(450, .init(4, 7, 1), "Error: too many messages from you, try again later"))]
+            }
+            phase = .transaction(transaction)
+            return [.send(SMTPReply(250, .init(2, 1, 0), "Ok"))]
         }
+    }
+
+    private var isVerifyingCredentials: Bool {
+        if case .verifying = authExchange { return true }
+        return false
+    }
+
+    private var isRespondingToChallenge: Bool {
+        if case .responding = authExchange { return true }
+        return false
     }
 
     private mutating func handle(_ command: SMTPCommand) -> [Action] {
@@ -155,6 +243,7 @@ public struct ServerSession: Sendable {
             var keywords = [configuration.hostname, "PIPELINING", "SIZE \(configuration.maxMessageSize)"]
             // Right after SIZE, where Postfix puts it.
             if offersStartTLS { keywords.append("STARTTLS") }
+            if offersAuth { keywords.append("AUTH PLAIN LOGIN") }
             keywords += ["8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"]
             return [.send(SMTPReply(250, nil, lines: keywords))]
         case .mail(let sender, let parameters):
@@ -174,14 +263,71 @@ public struct ServerSession: Sendable {
         case .vrfy:
             return [.send(SMTPReply(252, .init(2, 5, 2), "Cannot VRFY user; send mail and delivery will be attempted"))]
         case .help:
-            let commands = offersStartTLS
-                ? "EHLO HELO STARTTLS MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"
-                : "EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP"
-            return [.send(SMTPReply(214, .init(2, 0, 0), "Commands: \(commands)"))]
+            let commands = ["EHLO", "HELO"] + (offersStartTLS ? ["STARTTLS"] : []) + (offersAuth ? ["AUTH"] : [])
+                + ["MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY", "HELP"]
+            return [.send(SMTPReply(214, .init(2, 0, 0), "Commands: \(commands.joined(separator: " "))"))]
         case .starttls:
             return startTLS()
-        case .auth:
+        case .auth(let mechanism, let initialResponse):
+            return auth(mechanism: mechanism, initialResponse: initialResponse)
+        }
+    }
+
+    private mutating func auth(mechanism name: String, initialResponse: String?) -> [Action] {
+        guard configuration.auth != .unavailable else {
             return error(reply: SMTPReply(502, .init(5, 5, 1), "Error: command not implemented"))
+        }
+        guard authPermitted else {
+            return error(reply: SMTPReply(538, .init(5, 7, 11), "Encryption required for requested authentication mechanism"))
+        }
+        switch phase {
+        case .closed:
+            return []
+        case .idle where heloName == nil, .fresh:
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: send HELO/EHLO first"))
+        case .transaction, .receivingData, .committing:
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: MAIL transaction in progress"))
+        case .idle:
+            break
+        }
+        guard authenticatedUser == nil else {
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: already authenticated"))
+        }
+        guard let mechanism = SASLMechanism(rawValue: name) else {
+            return error(reply: SMTPReply(504, .init(5, 5, 4), "Unsupported authentication mechanism"))
+        }
+        let (exchange, step) = SASLServerExchange.start(mechanism, initialResponse: initialResponse)
+        return sasl(step, exchange)
+    }
+
+    private mutating func saslResponse(_ line: [UInt8]) -> [Action] {
+        guard case .responding(var exchange) = authExchange else { return [] }
+        // The framer's limit is the connection's choice; a response is held to the command line limit either way.
+        guard line.count <= SMTPCommandParser.maxLineLength - 2 else {
+            authExchange = .none
+            return error(.lineTooLong)
+        }
+        let step = exchange.respond(line)
+        return sasl(step, exchange)
+    }
+
+    private mutating func sasl(_ step: SASLServerExchange.Step, _ exchange: SASLServerExchange) -> [Action] {
+        switch step {
+        case .challenge(let text):
+            authExchange = .responding(exchange)
+            return [.send(SMTPReply(334, nil, text))]
+        case .credentials(let credentials):
+            authExchange = .verifying
+            return [.verifyCredentials(username: credentials.username, password: credentials.password)]
+        case .aborted:
+            authExchange = .none
+            return error(reply: SMTPReply(501, .init(5, 0, 0), "Authentication aborted"))
+        case .undecodable:
+            authExchange = .none
+            return error(reply: SMTPReply(501, .init(5, 5, 2), "Cannot decode response"))
+        case .authorizationMismatch:
+            authExchange = .none
+            return error(reply: SMTPReply(535, .init(5, 7, 8), "Error: authentication failed"))
         }
     }
 
@@ -218,6 +364,9 @@ public struct ServerSession: Sendable {
         heloName = nil
         usedEHLO = false
         if case .transaction = phase { phase = .idle }
+        // Only possible with authWithoutTLS, and then a login made in plain text is forgotten like the rest.
+        authenticatedUser = nil
+        userSenderDomains = []
         return []
     }
 
@@ -235,13 +384,24 @@ public struct ServerSession: Sendable {
         if configuration.startTLS == .required, !isTLSActive {
             return error(reply: SMTPReply(530, .init(5, 7, 0), "Must issue a STARTTLS command first"))
         }
+        if configuration.auth == .required, authenticatedUser == nil {
+            return error(reply: SMTPReply(530, .init(5, 7, 0), "Authentication required"))
+        }
+        if let refusal = senderRefusal(sender) {
+            return error(reply: refusal)
+        }
         if let size = parameters.size, size > configuration.maxMessageSize {
             return [.send(SMTPReply(552, .init(5, 3, 4), "Message size exceeds fixed limit of \(configuration.maxMessageSize) octets"))]
         }
         if case .mailbox(let mailbox) = sender, mailbox.requiresSMTPUTF8, !parameters.smtputf8 {
             return [.send(SMTPReply(553, .init(5, 6, 7), "Non-ASCII sender address requires the SMTPUTF8 parameter"))]
         }
-        phase = .transaction(MailTransaction(sender: sender, parameters: parameters))
+        let transaction = MailTransaction(sender: sender, parameters: parameters)
+        if configuration.limitsMessageRate {
+            awaitingAdmission = transaction
+            return [.admitMessage(user: authenticatedUser)]
+        }
+        phase = .transaction(transaction)
         return [.send(SMTPReply(250, .init(2, 1, 0), "Ok"))]
     }
 
@@ -250,7 +410,7 @@ public struct ServerSession: Sendable {
         guard case .transaction(var transaction) = phase else {
             return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: need MAIL command"))
         }
-        guard configuration.relayAllowed else {
+        guard configuration.relayAllowed || authenticatedUser != nil else {
             return [.send(SMTPReply(554, .init(5, 7, 1), "<\(recipient)>: Relay access denied"))]
         }
         if recipient.requiresSMTPUTF8, !transaction.parameters.smtputf8 {
@@ -266,6 +426,28 @@ public struct ServerSession: Sendable {
         transaction.recipients.append(recipient)
         phase = .transaction(transaction)
         return [.send(SMTPReply(250, .init(2, 1, 5), "Ok"))]
+    }
+
+    /// The 553 for a sender outside the domains this client may use, or nil when it may use this one.
+    private func senderRefusal(_ sender: ReversePath) -> SMTPReply? {
+        // Bounces have no sender to check, and refusing them would lose the notice of a failed delivery.
+        guard case .mailbox(let mailbox) = sender else { return nil }
+        // Only ASCII letters are folded: Unicode case mapping would let a look-alike such as the Kelvin sign
+        // in "\u{212A}.example" pass for an allowed "k.example".
+        let domain = Self.asciiLowercased(mailbox.domain)
+        // An address literal names a host, not a domain anyone owns, so it matches no list.
+        let matches = { (allowed: [String]) in
+            !domain.isEmpty && !domain.hasPrefix("[") && allowed.contains { Self.asciiLowercased($0) == domain }
+        }
+        if let user = authenticatedUser, !userSenderDomains.isEmpty {
+            return matches(userSenderDomains)
+                ? nil : SMTPReply(553, .init(5, 7, 1), "Sender address rejected: not owned by user \(Self.printable(user))")
+        }
+        if !configuration.allowedSenderDomains.isEmpty {
+            return matches(configuration.allowedSenderDomains)
+                ? nil : SMTPReply(553, .init(5, 7, 1), "Sender address rejected: not allowed for this relay")
+        }
+        return nil
     }
 
     private mutating func data() -> [Action] {
@@ -318,6 +500,10 @@ public struct ServerSession: Sendable {
             case .invalidParameterValue(let name): SMTPReply(501, .init(5, 5, 4), "Bad \(name) parameter value")
             }
         return error(reply: reply)
+    }
+
+    private static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
     /// Client text echoed in a reply: printable ASCII only, and short, so a reply line stays one safe line.

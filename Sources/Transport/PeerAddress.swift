@@ -18,6 +18,11 @@ public struct PeerAddress: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { bytes.count == 16 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// 127.0.0.0/8 or ::1: a client on this machine.
+    public var isLoopback: Bool {
+        bytes.count == 4 ? bytes[0] == 127 : bytes == [UInt8](repeating: 0, count: 15) + [1]
+    }
+
     init?(_ storage: sockaddr_storage) {
         var storage = storage
         switch Int32(storage.ss_family) {

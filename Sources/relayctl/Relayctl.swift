@@ -17,6 +17,7 @@ struct Relayctl: AsyncParsableCommand {
         subcommands: [
             QueueCommand.self, ShowCommand.self, FlushCommand.self, HoldCommand.self, ReleaseCommand.self,
             DeleteCommand.self, StatsCommand.self, ReloadCommand.self, SendTestCommand.self, CheckConfigCommand.self,
+            HashPasswordCommand.self,
         ])
 
     /// ArgumentParser's own `main` exits 64 on a usage error; relayctl's contract says 2.

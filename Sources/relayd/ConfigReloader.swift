@@ -140,7 +140,7 @@ actor ConfigReloader: Service {
 
         // A CA file, certificate or key with new contents counts as a change of its key: the TLS contexts are
         // built again from it.
-        let renewedTLSFiles = applied.tlsFiles.filter { file in
+        let renewedTLSFiles = applied.contentFiles.filter { file in
             appliedStamps[file.path] != nil && appliedStamps[file.path] != stamps[file.path]
         }.map(\.key)
         change.applied += renewedTLSFiles.filter { !change.applied.contains($0) }

@@ -81,7 +81,7 @@ struct RelayDaemon {
         let server: SMTPServer
         do {
             server = try SMTPServer(configuration: settings.smtpServerConfiguration(), spool: spool, logger: logger)
-        } catch let error as TLSSetupError {
+        } catch let error as ComponentSetupError {
             throw StartupError(description: "\(error)")
         } catch {
             throw StartupError(description: "cannot listen: \(error)")

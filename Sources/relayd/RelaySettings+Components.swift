@@ -1,3 +1,4 @@
+import Authentication
 import Delivery
 import Logging
 import Receiving
@@ -7,16 +8,24 @@ import Transport
 
 /// The settings as each layer takes them, built the same way at start-up and at every reload.
 extension RelaySettings {
-    /// The SMTP listener's configuration, with the certificate loaded now (so a bad one stops start-up or
-    /// refuses a reload instead of failing every client's handshake).
-    func smtpServerConfiguration() throws(TLSSetupError) -> SMTPServerConfiguration {
+    /// The SMTP listener's configuration, with the certificate and the users file loaded now (so a bad one
+    /// stops start-up or refuses a reload instead of failing every client's handshake or login).
+    func smtpServerConfiguration() throws(ComponentSetupError) -> SMTPServerConfiguration {
+        var credentials: CredentialStore?
+        if inbound.auth.isEnabled {
+            do {
+                credentials = CredentialStore(try UsersFile.load(path: inbound.auth.usersFile))
+            } catch {
+                throw ComponentSetupError(subject: "inbound.auth.users_file", reason: "\(error)")
+            }
+        }
         var tls: TLSContext?
         if inbound.tls.isEnabled {
             do {
                 tls = try TLSContext.server(
                     certificateChainFile: inbound.tls.certificateFile, privateKeyFile: inbound.tls.keyFile)
             } catch {
-                throw TLSSetupError(subject: "inbound.tls", reason: "\(error)")
+                throw ComponentSetupError(subject: "inbound.tls", reason: "\(error)")
             }
         }
         return SMTPServerConfiguration(
@@ -28,7 +37,11 @@ extension RelaySettings {
             maxConnections: inbound.maxConnections,
             commandTimeout: inbound.commandTimeout,
             dataTimeout: inbound.dataTimeout,
-            tls: tls, tlsRequired: inbound.tls.required, listenTLS: listen.smtps)
+            tls: tls, tlsRequired: inbound.tls.required, listenTLS: listen.smtps,
+            credentials: credentials, authRequired: inbound.auth.required,
+            authWithoutTLSOnLoopback: inbound.auth.allowPlaintextLoopback,
+            allowedSenderDomains: inbound.allowedSenderDomains,
+            messagesPerMinute: inbound.rate.messagesPerMinute, connectionsPerMinute: inbound.rate.connectionsPerMinute)
     }
 
     func queueRunnerConfiguration(workers: Int, executor: EventLoop) -> QueueRunner.Configuration {
@@ -42,7 +55,7 @@ extension RelaySettings {
 
     /// The primary upstream and its fallbacks, TLS contexts loaded now so that a bad CA file is reported
     /// here (stopping start-up, or refusing a reload) rather than at the first delivery.
-    func upstreamConfigurations(loop: EventLoop, logger: Logger) throws(TLSSetupError) -> [UpstreamConfiguration] {
+    func upstreamConfigurations(loop: EventLoop, logger: Logger) throws(ComponentSetupError) -> [UpstreamConfiguration] {
         var configurations: [UpstreamConfiguration] = []
         for upstream in [upstream] + fallbackUpstreams {
             configurations.append(try upstreamConfiguration(upstream, loop: loop, logger: logger))
@@ -52,7 +65,7 @@ extension RelaySettings {
 
     private func upstreamConfiguration(
         _ upstream: UpstreamSettings, loop: EventLoop, logger: Logger
-    ) throws(TLSSetupError) -> UpstreamConfiguration {
+    ) throws(ComponentSetupError) -> UpstreamConfiguration {
         let security: ClientSession.Security = switch upstream.tls {
         case .starttls: .startTLS
         case .implicit: .implicitTLS
@@ -64,7 +77,7 @@ extension RelaySettings {
                 tlsContext = try TLSContext.client(
                     caFile: upstream.caFile.isEmpty ? nil : upstream.caFile, verifyCertificate: upstream.verifyCertificate)
             } catch {
-                throw TLSSetupError(subject: "upstream \(upstream.host)", reason: "\(error)")
+                throw ComponentSetupError(subject: "upstream \(upstream.host)", reason: "\(error)")
             }
         }
         let configuration = UpstreamConfiguration(
@@ -84,10 +97,10 @@ extension RelaySettings {
     }
 }
 
-/// TLS settings that cannot be used: an unreadable or invalid upstream `ca_file`, an inbound certificate
-/// or key that does not load or match.
-struct TLSSetupError: Error, CustomStringConvertible {
-    /// `upstream smtp.example.com`, `inbound.tls`.
+/// Settings whose files cannot be used: an unreadable or invalid upstream `ca_file`, an inbound certificate
+/// or key that does not load or match, a users file that does not parse.
+struct ComponentSetupError: Error, CustomStringConvertible {
+    /// `upstream smtp.example.com`, `inbound.tls`, `inbound.auth.users_file`.
     var subject: String
     var reason: String
     var description: String { "\(subject): \(reason)" }

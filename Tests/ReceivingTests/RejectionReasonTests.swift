@@ -14,6 +14,11 @@ struct RejectionReasonTests {
             (SMTPReply(554, .init(5, 6, 0), "Error: message contains NUL characters"), .nul),
             (SMTPReply(452, .init(4, 3, 1), "Insufficient system storage; try again later"), .storage),
             (SMTPReply(451, .init(4, 3, 0), "Local error in processing; try again later"), .storage),
+            (SMTPReply(530, .init(5, 7, 0), "Must issue a STARTTLS command first"), .tlsOrAuthRequired),
+            (SMTPReply(530, .init(5, 7, 0), "Authentication required"), .tlsOrAuthRequired),
+            (SMTPReply(535, .init(5, 7, 8), "Error: authentication failed"), .authFailed),
+            (SMTPReply(553, .init(5, 7, 1), "Sender address rejected: not allowed for this relay"), .senderDenied),
+            (SMTPReply(450, .init(4, 7, 1), "Error: too many messages from your address, try again later"), .messageRate),
         ]
         for (reply, reason) in cases {
             #expect(RejectionReason(reply) == reason, "\(reply)")

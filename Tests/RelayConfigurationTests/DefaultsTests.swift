@@ -22,6 +22,10 @@ import Transport
         #expect(settings.inbound.dataTimeout == .seconds(600))
         #expect(settings.inbound.tls == InboundTLSSettings(certificateFile: "", keyFile: "", required: false))
         #expect(!settings.inbound.tls.isEnabled, "STARTTLS is not offered by default")
+        #expect(settings.inbound.auth == InboundAuthSettings(usersFile: "", required: false, allowPlaintextLoopback: false))
+        #expect(!settings.inbound.auth.isEnabled, "AUTH is not offered by default")
+        #expect(settings.inbound.allowedSenderDomains == [], "any sender domain by default")
+        #expect(settings.inbound.rate == InboundRateSettings(messagesPerMinute: 0, connectionsPerMinute: 0), "unlimited")
         #expect(settings.upstream == UpstreamSettings(
             host: "", port: 587, tls: .starttls, verifyCertificate: true, caFile: "",
             username: "", password: "", passwordFile: "", connections: 4))
@@ -63,6 +67,10 @@ import Transport
         original.listen.smtps = [ListenAddress(host: "0.0.0.0", port: 465), ListenAddress(host: "::", port: 465)]
         original.inbound.tls = InboundTLSSettings(
             certificateFile: try dir.write("tls \"chain\".crt", ""), keyFile: try dir.write("tls.key", ""), required: true)
+        original.inbound.auth = InboundAuthSettings(
+            usersFile: try dir.write("users \"list\"", ""), required: true, allowPlaintextLoopback: true)
+        original.inbound.allowedSenderDomains = ["example.com", "xn--bcher-kva.example"]
+        original.inbound.rate = InboundRateSettings(messagesPerMinute: 60, connectionsPerMinute: 20)
         let file = try dir.write("rendered.yaml", original.redactedDescription)
         let reloaded = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "other.test")
         #expect(reloaded == original)
@@ -77,6 +85,14 @@ import Transport
                 certificate_file: "\(dir.path)/tls \\"chain\\".crt"
                 key_file: "\(dir.path)/tls.key"
                 required: true
+              auth:
+                users_file: "\(dir.path)/users \\"list\\""
+                required: true
+                allow_plaintext_loopback: true
+              allowed_sender_domains: ["example.com", "xn--bcher-kva.example"]
+              rate:
+                messages_per_minute: 60
+                connections_per_minute: 20
             upstream:
             """))
         #expect(original.redactedDescription.contains("admin: \"\""))
@@ -86,11 +102,22 @@ import Transport
         #expect(original.redactedDescription.contains("reload:\n  watch_interval: 0s\n"))
     }
 
-    @Test func theDefaultsRedactedDescriptionSpellsOutTLSOffAndLoadsBack() throws {
+    @Test func theDefaultsRedactedDescriptionSpellsOutTLSAuthAndLimitsOffAndLoadsBack() throws {
         let dir = try TemporaryDirectory()
         let original = RelaySettings.defaults(hostname: "mx.test")
         #expect(original.redactedDescription.contains("  smtps: []\n"))
         #expect(original.redactedDescription.contains("  tls:\n    certificate_file: \"\"\n    key_file: \"\"\n    required: false\n"))
+        #expect(original.redactedDescription.contains("""
+              auth:
+                users_file: ""
+                required: false
+                allow_plaintext_loopback: false
+              allowed_sender_domains: []
+              rate:
+                messages_per_minute: 0
+                connections_per_minute: 0
+
+            """))
         let file = try dir.write("rendered.yaml", original.redactedDescription)
         #expect(try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "other.test") == original)
     }

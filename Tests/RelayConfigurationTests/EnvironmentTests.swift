@@ -29,6 +29,7 @@ import Transport
         let secret = try dir.write("secret", "pw\n")
         let certificate = try dir.write("tls.crt", "certificate\n")
         let key = try dir.write("tls.key", "key\n")
+        let users = try dir.write("users", "app:$scrypt$placeholder\n")
         let environment = [
             "RELAY_HOSTNAME": "env.example.com",
             "RELAY_LOG_FORMAT": "json",
@@ -48,6 +49,12 @@ import Transport
             "RELAY_INBOUND_TLS_CERTIFICATE_FILE": certificate,
             "RELAY_INBOUND_TLS_KEY_FILE": key,
             "RELAY_INBOUND_TLS_REQUIRED": "yes",
+            "RELAY_INBOUND_AUTH_USERS_FILE": users,
+            "RELAY_INBOUND_AUTH_REQUIRED": "true",
+            "RELAY_INBOUND_AUTH_ALLOW_PLAINTEXT_LOOPBACK": "on",
+            "RELAY_INBOUND_ALLOWED_SENDER_DOMAINS": "Example.COM, mail.example.org",
+            "RELAY_INBOUND_RATE_MESSAGES_PER_MINUTE": "30",
+            "RELAY_INBOUND_RATE_CONNECTIONS_PER_MINUTE": "12",
             "RELAY_UPSTREAM_HOST": "up.example.com",
             "RELAY_UPSTREAM_PORT": "2587",
             "RELAY_UPSTREAM_TLS": "none",
@@ -81,7 +88,10 @@ import Transport
             inbound: InboundSettings(
                 allowedNetworks: [IPNetwork("10.0.0.0/8")!, IPNetwork("::1/128")!], maxMessageSize: 524_288,
                 maxRecipients: 7, maxConnections: 9, commandTimeout: .seconds(30), dataTimeout: .seconds(120),
-                tls: InboundTLSSettings(certificateFile: certificate, keyFile: key, required: true)),
+                tls: InboundTLSSettings(certificateFile: certificate, keyFile: key, required: true),
+                auth: InboundAuthSettings(usersFile: users, required: true, allowPlaintextLoopback: true),
+                allowedSenderDomains: ["example.com", "mail.example.org"],
+                rate: InboundRateSettings(messagesPerMinute: 30, connectionsPerMinute: 12)),
             upstream: UpstreamSettings(
                 host: "up.example.com", port: 2587, tls: .none, verifyCertificate: false, caFile: secret,
                 username: "u", password: "pw", passwordFile: secret, connections: 2, connectTimeout: .seconds(7),
@@ -156,6 +166,56 @@ import Transport
         }
         #expect(error?.description == "environment variable RELAY_INBOUND_TLS_CERTIFICATE_FILE: inbound.tls.key_file: "
             + "must be set together with inbound.tls.certificate_file")
+    }
+
+    /// `RELAY_INBOUND_ALLOWED_SENDER_DOMAINS=""` lifts the file's sender restriction, like the other lists.
+    @Test func senderDomainsFromTheEnvironmentReplaceTheFilesList() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("relay.yaml", "inbound: { allowed_sender_domains: [example.com] }\n")
+        let fromFile = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        #expect(fromFile.inbound.allowedSenderDomains == ["example.com"])
+        let cleared = try RelaySettings.load(
+            configFile: file, environment: ["RELAY_INBOUND_ALLOWED_SENDER_DOMAINS": ""], defaultHostname: "mx.test")
+        #expect(cleared.inbound.allowedSenderDomains == [])
+        let replaced = try RelaySettings.load(
+            configFile: file, environment: ["RELAY_INBOUND_ALLOWED_SENDER_DOMAINS": "a.example, B.Example "],
+            defaultHostname: "mx.test")
+        #expect(replaced.inbound.allowedSenderDomains == ["a.example", "b.example"])
+    }
+
+    @Test func aBadSenderDomainOrRateInTheEnvironmentNamesTheVariable() {
+        let domainError = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(
+                configFile: nil, environment: ["RELAY_INBOUND_ALLOWED_SENDER_DOMAINS": "example.com,,b.example"],
+                defaultHostname: "mx.test")
+        }
+        #expect(domainError?.description == "environment variable RELAY_INBOUND_ALLOWED_SENDER_DOMAINS: "
+            + "inbound.allowed_sender_domains: \"\" is not a domain (letters, digits, hyphens and dots, e.g. example.com)")
+        let rateError = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(
+                configFile: nil, environment: ["RELAY_INBOUND_RATE_CONNECTIONS_PER_MINUTE": "-1"], defaultHostname: "mx.test")
+        }
+        #expect(rateError?.description == "environment variable RELAY_INBOUND_RATE_CONNECTIONS_PER_MINUTE: "
+            + "inbound.rate.connections_per_minute: -1 is too small (at least 0)")
+    }
+
+    /// Without a certificate the variable enabling AUTH is where the fix goes, so it is the source named.
+    @Test func aUsersFileFromTheEnvironmentWithoutTLSNamesTheVariable() throws {
+        let dir = try TemporaryDirectory()
+        let users = try dir.write("users", "app:$scrypt$placeholder\n")
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(
+                configFile: nil, environment: ["RELAY_INBOUND_AUTH_USERS_FILE": users], defaultHostname: "mx.test")
+        }
+        #expect(error?.description == "environment variable RELAY_INBOUND_AUTH_USERS_FILE: inbound.auth.users_file: "
+            + "AUTH is offered only over TLS: set inbound.tls.certificate_file and key_file "
+            + "(or inbound.auth.allow_plaintext_loopback for clients on this machine)")
+        let loopback = try RelaySettings.load(
+            configFile: nil,
+            environment: ["RELAY_INBOUND_AUTH_USERS_FILE": users, "RELAY_INBOUND_AUTH_ALLOW_PLAINTEXT_LOOPBACK": "true"],
+            defaultHostname: "mx.test")
+        #expect(loopback.inbound.auth == InboundAuthSettings(usersFile: users, allowPlaintextLoopback: true))
+        #expect(loopback.inbound.auth.isEnabled)
     }
 
     @Test func anEmptyListVariableIsAnEmptyList() throws {

@@ -3,7 +3,7 @@ import Testing
 @testable import RelayConfiguration
 
 /// One bad file and what the operator must be told about it; `DIR` in either text stands for a temporary directory
-/// that holds a readable `tls.crt`, `tls.key` and a directory `tls-dir`.
+/// that holds a readable `tls.crt`, `tls.key`, `users` and a directory `tls-dir`.
 struct BadFile: Sendable, CustomTestStringConvertible {
     var yaml: String
     var key: String
@@ -132,6 +132,50 @@ struct BadFile: Sendable, CustomTestStringConvertible {
                 problem: "needs inbound.tls.certificate_file and inbound.tls.key_file"),
         BadFile(yaml: "listen:\n  smtps: [465]", key: "listen.smtps", problem: "465 is not host:port (write IPv6 as [::]:2525)"),
         BadFile(yaml: "listen:\n  smtps: \"0.0.0.0:465\"", key: "listen.smtps", problem: "must be a list, e.g. [\"a\", \"b\"]"),
+        // inbound.auth: the users file must be readable, AUTH needs it to be required, and passwords need TLS.
+        BadFile(yaml: "inbound:\n  auth: { users_file: /nonexistent/users, allow_plaintext_loopback: true }",
+                key: "inbound.auth.users_file", problem: "cannot read \"/nonexistent/users\": No such file or directory"),
+        BadFile(yaml: "inbound:\n  tls: { certificate_file: DIR/tls.crt, key_file: DIR/tls.key }\n  auth: { users_file: DIR/tls-dir }",
+                key: "inbound.auth.users_file", problem: "cannot read \"DIR/tls-dir\": Is a directory"),
+        BadFile(yaml: "inbound:\n  auth: { users_file: /dev/null, allow_plaintext_loopback: true }",
+                key: "inbound.auth.users_file", problem: "cannot read \"/dev/null\": not a regular file"),
+        BadFile(yaml: "inbound:\n  auth:\n    required: true", key: "inbound.auth.required", problem: "needs inbound.auth.users_file"),
+        BadFile(yaml: "inbound:\n  auth:\n    users_file: DIR/users", key: "inbound.auth.users_file",
+                problem: "AUTH is offered only over TLS: set inbound.tls.certificate_file and key_file "
+                    + "(or inbound.auth.allow_plaintext_loopback for clients on this machine)"),
+        BadFile(yaml: "inbound:\n  auth: { users_file: DIR/users, allow_plaintext_loopback: false, required: true }",
+                key: "inbound.auth.users_file",
+                problem: "AUTH is offered only over TLS: set inbound.tls.certificate_file and key_file "
+                    + "(or inbound.auth.allow_plaintext_loopback for clients on this machine)"),
+        BadFile(yaml: "inbound:\n  auth:\n    allow_plaintext_loopback: maybe", key: "inbound.auth.allow_plaintext_loopback",
+                problem: "\"maybe\" is not true or false"),
+        BadFile(yaml: "inbound:\n  auth:\n    users: DIR/users", key: "inbound.auth.users",
+                problem: "is not a known key (did you mean inbound.auth.users_file?)"),
+        BadFile(yaml: "inbound:\n  auth: DIR/users", key: "inbound.auth",
+                problem: "must be a mapping of keys (e.g. `auth: { key: value }`), not a single value"),
+        // inbound.allowed_sender_domains: each item a domain, the bad one named as written.
+        BadFile(yaml: "inbound:\n  allowed_sender_domains: [example.com, postmaster@example.org]",
+                key: "inbound.allowed_sender_domains",
+                problem: "\"postmaster@example.org\" is not a domain (letters, digits, hyphens and dots, e.g. example.com)"),
+        BadFile(yaml: "inbound:\n  allowed_sender_domains: [\"example .com\"]", key: "inbound.allowed_sender_domains",
+                problem: "\"example .com\" is not a domain (letters, digits, hyphens and dots, e.g. example.com)"),
+        BadFile(yaml: "inbound:\n  allowed_sender_domains: [example.com, \"\"]", key: "inbound.allowed_sender_domains",
+                problem: "\"\" is not a domain (letters, digits, hyphens and dots, e.g. example.com)"),
+        BadFile(yaml: "inbound:\n  allowed_sender_domains: [example..com]", key: "inbound.allowed_sender_domains",
+                problem: "\"example..com\" is not a domain (letters, digits, hyphens and dots, e.g. example.com)"),
+        BadFile(yaml: "inbound:\n  allowed_sender_domains: [\"*.example.com\"]", key: "inbound.allowed_sender_domains",
+                problem: "\"*.example.com\" is not a domain (letters, digits, hyphens and dots, e.g. example.com)"),
+        BadFile(yaml: "inbound:\n  allowed_sender_domains: example.com", key: "inbound.allowed_sender_domains",
+                problem: "must be a list, e.g. [\"a\", \"b\"]"),
+        // inbound.rate: whole numbers, 0 (unlimited) or more.
+        BadFile(yaml: "inbound:\n  rate:\n    messages_per_minute: -1", key: "inbound.rate.messages_per_minute",
+                problem: "-1 is too small (at least 0)"),
+        BadFile(yaml: "inbound:\n  rate: { connections_per_minute: -10 }", key: "inbound.rate.connections_per_minute",
+                problem: "-10 is too small (at least 0)"),
+        BadFile(yaml: "inbound:\n  rate:\n    messages_per_minute: 1.5", key: "inbound.rate.messages_per_minute",
+                problem: "1.5 is not a whole number"),
+        BadFile(yaml: "inbound:\n  rate:\n    messages_per_hour: 10", key: "inbound.rate.messages_per_hour",
+                problem: "is not a known key (did you mean inbound.rate.messages_per_minute?)"),
     ]
 
     @Test(arguments: cases)
@@ -139,6 +183,7 @@ struct BadFile: Sendable, CustomTestStringConvertible {
         let dir = try TemporaryDirectory()
         try dir.write("tls.crt", "certificate\n")
         try dir.write("tls.key", "key\n")
+        try dir.write("users", "app:$scrypt$placeholder\n")
         try FileManager.default.createDirectory(atPath: dir.path + "/tls-dir", withIntermediateDirectories: false)
         func here(_ text: String) -> String { text.replacingOccurrences(of: "DIR/", with: dir.path + "/") }
         let file = try dir.write("relay.yaml", here(bad.yaml) + "\n")

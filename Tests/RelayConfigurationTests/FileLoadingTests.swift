@@ -4,7 +4,7 @@ import Transport
 @testable import RelayConfiguration
 
 @Suite struct FileLoadingTests {
-    /// `DIR` stands for the test's temporary directory, which holds the certificate and key.
+    /// `DIR` stands for the test's temporary directory, which holds the certificate, the key and the users file.
     static let fullFile = """
         # every key set to something other than its default
         hostname: relay.example.com
@@ -27,6 +27,12 @@ import Transport
             certificate_file: DIR/tls.crt
             key_file: DIR/tls.key
             required: true
+          auth:
+            users_file: DIR/users
+            required: true
+            allow_plaintext_loopback: true
+          allowed_sender_domains: [Example.com, " mail.example.org", xn--bcher-kva.example]
+          rate: { messages_per_minute: 120, connections_per_minute: 30 }
         upstream:
           host: smtp-relay.brevo.com
           port: 465
@@ -47,6 +53,7 @@ import Transport
         let dir = try TemporaryDirectory()
         let certificate = try dir.write("tls.crt", "certificate\n")
         let key = try dir.write("tls.key", "key\n")
+        let users = try dir.write("users", "app:$scrypt$placeholder\n")
         let file = try dir.write("relay.yaml", Self.fullFile.replacingOccurrences(of: "DIR/", with: dir.path + "/"))
         let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "ignored.test")
         let expected = RelaySettings(
@@ -63,7 +70,10 @@ import Transport
                 allowedNetworks: [IPNetwork("10.1.0.0/16")!, IPNetwork("fd00::/8")!, IPNetwork("192.0.2.7/32")!],
                 maxMessageSize: 25_000_000, maxRecipients: 50, maxConnections: 200,
                 commandTimeout: .seconds(90), dataTimeout: .seconds(900),
-                tls: InboundTLSSettings(certificateFile: certificate, keyFile: key, required: true)),
+                tls: InboundTLSSettings(certificateFile: certificate, keyFile: key, required: true),
+                auth: InboundAuthSettings(usersFile: users, required: true, allowPlaintextLoopback: true),
+                allowedSenderDomains: ["example.com", "mail.example.org", "xn--bcher-kva.example"],
+                rate: InboundRateSettings(messagesPerMinute: 120, connectionsPerMinute: 30)),
             upstream: UpstreamSettings(
                 host: "smtp-relay.brevo.com", port: 465, tls: .implicit, verifyCertificate: false, caFile: "",
                 username: "user@example.com", password: "s3cret", passwordFile: "", connections: 8),
@@ -197,6 +207,72 @@ import Transport
         #expect(settings.listen.smtps == [ListenAddress(host: "0.0.0.0", port: 4650)])
         #expect(settings.inbound.tls.isEnabled)
         #expect(settings.inbound.tls.required == false)
+    }
+
+    @Test func productionExamplesCommentedOutAuthSenderAndRateSettingsLoad() throws {
+        // Uncommented in place (with the TLS block, which AUTH needs), they must be valid keys.
+        let production = try String(contentsOfFile: repositoryRoot + "/config/relay.yaml", encoding: .utf8)
+        let blockStarts: Set<String> = ["  # tls:", "  # auth:", "  # rate:"]
+        var inBlock = false
+        var uncommented = 0
+        let example = production.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if blockStarts.contains(String(line)) {
+                inBlock = true
+            } else if !(inBlock && line.hasPrefix("  #   ")) {
+                inBlock = false
+                guard line.hasPrefix("  # allowed_sender_domains:") else { return String(line) }
+            }
+            uncommented += 1
+            return "  " + line.dropFirst(4)
+        }.joined(separator: "\n")
+        // tls: and its 3 keys, auth: and its 3, allowed_sender_domains, rate: and its 2.
+        #expect(uncommented == 12)
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("auth.yaml", example)
+        let environment = [
+            "RELAY_UPSTREAM_PASSWORD_FILE": try dir.write("upstream-password", "xsmtpsib-key\n"),
+            "RELAY_INBOUND_TLS_CERTIFICATE_FILE": try dir.write("tls.crt", "c"),
+            "RELAY_INBOUND_TLS_KEY_FILE": try dir.write("tls.key", "k"),
+        ]
+
+        // The block's own users file is read: it does not exist here.
+        let error = #expect(throws: ConfigurationError.self) {
+            try RelaySettings.load(configFile: file, environment: environment, defaultHostname: "unused.invalid")
+        }
+        #expect(error?.key == "inbound.auth.users_file")
+        #expect(error?.description.hasPrefix("\(file): inbound.auth.users_file: cannot read \"/etc/relay/") == true)
+
+        let users = try dir.write("users", "app:$scrypt$placeholder\n")
+        let settings = try RelaySettings.load(
+            configFile: file, environment: environment.merging(["RELAY_INBOUND_AUTH_USERS_FILE": users]) { $1 },
+            defaultHostname: "unused.invalid")
+        #expect(settings.inbound.auth == InboundAuthSettings(usersFile: users, required: false, allowPlaintextLoopback: false))
+        #expect(!settings.inbound.allowedSenderDomains.isEmpty)
+        #expect(settings.inbound.rate.messagesPerMinute > 0)
+        #expect(settings.inbound.rate.connectionsPerMinute > 0)
+    }
+
+    /// `inbound.auth` and `inbound.rate` nest like `inbound.tls`; a section written empty sets nothing.
+    @Test func authAndRateSectionsNestLikeTLS() throws {
+        let dir = try TemporaryDirectory()
+        let users = try dir.write("users", "app:$scrypt$placeholder\n")
+        let file = try dir.write("relay.yaml", """
+            inbound:
+              auth: { users_file: "\(users)", allow_plaintext_loopback: yes }
+              rate:
+                connections_per_minute: 0
+                messages_per_minute: 10
+            """)
+        let settings = try RelaySettings.load(configFile: file, environment: [:], defaultHostname: "mx.test")
+        var expected = RelaySettings.defaults(hostname: "mx.test")
+        expected.inbound.auth = InboundAuthSettings(usersFile: users, allowPlaintextLoopback: true)
+        expected.inbound.rate = InboundRateSettings(messagesPerMinute: 10)
+        #expect(settings == expected)
+        for yaml in ["inbound:\n  auth:\n  rate: {}\n", "inbound: { auth: ~, rate: , allowed_sender_domains: [] }\n"] {
+            let empty = try dir.write("empty.yaml", yaml)
+            #expect(try RelaySettings.load(configFile: empty, environment: [:], defaultHostname: "mx.test")
+                == RelaySettings.defaults(hostname: "mx.test"), "\(yaml)")
+        }
     }
 
     @Test func productionExampleWithoutItsSecretNamesThePasswordFile() throws {

@@ -41,6 +41,9 @@ import Transport
         new.inbound.dataTimeout = .seconds(40)
         new.inbound.tls = InboundTLSSettings(
             certificateFile: "/etc/relay/tls/tls.crt", keyFile: "/etc/relay/tls/tls.key", required: true)
+        new.inbound.auth = InboundAuthSettings(usersFile: "/etc/relay/secrets/users", required: true, allowPlaintextLoopback: true)
+        new.inbound.allowedSenderDomains = ["example.com"]
+        new.inbound.rate = InboundRateSettings(messagesPerMinute: 60, connectionsPerMinute: 20)
         new.retry.first = .seconds(30)
         new.retry.max = .seconds(600)
         new.retry.multiplier = 3
@@ -57,9 +60,36 @@ import Transport
         #expect(change.applied == [
             "hostname", "log.level", "inbound.allowed_networks", "inbound.max_message_size", "inbound.max_recipients",
             "inbound.max_connections", "inbound.command_timeout", "inbound.data_timeout", "inbound.tls.certificate_file",
-            "inbound.tls.key_file", "inbound.tls.required", "retry.first", "retry.max",
-            "retry.multiplier", "retry.jitter", "retry.lifetime", "bounces", "shutdown.drain", "reload.watch_interval",
+            "inbound.tls.key_file", "inbound.tls.required", "inbound.auth.users_file", "inbound.auth.required",
+            "inbound.auth.allow_plaintext_loopback", "inbound.allowed_sender_domains", "inbound.rate.messages_per_minute",
+            "inbound.rate.connections_per_minute", "retry.first", "retry.max", "retry.multiplier", "retry.jitter",
+            "retry.lifetime", "bounces", "shutdown.drain", "reload.watch_interval",
         ])
+    }
+
+    /// Switching AUTH on or off, or changing the sender policy or the limits, takes no restart: new sessions get them.
+    @Test func authSenderPolicyAndRateKeysAreAppliedEachByName() {
+        var running = Self.running
+        running.inbound.tls = InboundTLSSettings(certificateFile: "/etc/relay/tls/tls.crt", keyFile: "/etc/relay/tls/tls.key")
+        running.inbound.auth = InboundAuthSettings(usersFile: "/etc/relay/secrets/users")
+        running.inbound.allowedSenderDomains = ["example.com", "example.org"]
+        running.inbound.rate = InboundRateSettings(messagesPerMinute: 60)
+
+        var new = running
+        new.inbound.allowedSenderDomains = ["example.com"]
+        new.inbound.rate.connectionsPerMinute = 10
+        var (settings, change) = running.reloaded(with: new)
+        #expect(settings == new)
+        #expect(change.applied == ["inbound.allowed_sender_domains", "inbound.rate.connections_per_minute"])
+        #expect(change.needsRestart == [])
+
+        new = running
+        new.inbound.auth = InboundAuthSettings()
+        new.inbound.rate = InboundRateSettings()
+        (settings, change) = running.reloaded(with: new)
+        #expect(settings == new)
+        #expect(change.applied == ["inbound.auth.users_file", "inbound.rate.messages_per_minute"])
+        #expect(change.needsRestart == [])
     }
 
     @Test func keysThatNeedARestartKeepTheirRunningValues() {
@@ -271,24 +301,37 @@ import Transport
         #expect(nextChange.isEmpty)
     }
 
-    @Test func referencedFilesArePasswordFilesAndTLSFiles() {
+    @Test func referencedFilesArePasswordFilesAndContentFiles() {
         var settings = Self.relaying
         settings.upstream.passwordFile = "/run/secrets/brevo"
         settings.upstream.caFile = "/etc/relay/brevo-ca.pem"
         settings.fallbackUpstreams[0].passwordFile = "/run/secrets/ses"
         settings.fallbackUpstreams[1].caFile = "/etc/relay/backup-ca.pem"
         settings.inbound.tls = InboundTLSSettings(certificateFile: "/etc/relay/tls/tls.crt", keyFile: "/etc/relay/tls/tls.key")
+        settings.inbound.auth.usersFile = "/etc/relay/secrets/users"
 
         #expect(settings.referencedFiles == [
             "/run/secrets/brevo", "/run/secrets/ses", "/etc/relay/brevo-ca.pem", "/etc/relay/backup-ca.pem",
-            "/etc/relay/tls/tls.crt", "/etc/relay/tls/tls.key",
+            "/etc/relay/tls/tls.crt", "/etc/relay/tls/tls.key", "/etc/relay/secrets/users",
         ])
-        #expect(settings.tlsFiles.map(\.key) == [
+        #expect(settings.contentFiles.map(\.key) == [
             "upstream.ca_file", "upstreams[2].ca_file", "inbound.tls.certificate_file", "inbound.tls.key_file",
+            "inbound.auth.users_file",
         ])
-        #expect(settings.tlsFiles.map(\.path) == [
+        #expect(settings.contentFiles.map(\.path) == [
             "/etc/relay/brevo-ca.pem", "/etc/relay/backup-ca.pem", "/etc/relay/tls/tls.crt", "/etc/relay/tls/tls.key",
+            "/etc/relay/secrets/users",
         ])
+    }
+
+    /// Without TLS (loopback only) the users file is still watched: its contents are what AUTH checks against.
+    @Test func theUsersFileIsAContentFileOnItsOwn() {
+        var settings = Self.running
+        settings.inbound.auth = InboundAuthSettings(usersFile: "/etc/relay/secrets/users", allowPlaintextLoopback: true)
+
+        #expect(settings.contentFiles.map(\.key) == ["inbound.auth.users_file"])
+        #expect(settings.contentFiles.map(\.path) == ["/etc/relay/secrets/users"])
+        #expect(settings.referencedFiles == ["/etc/relay/secrets/users"])
     }
 
     /// A certificate and key in one PEM file is named by both keys, so new contents count as a change of each.
@@ -296,16 +339,17 @@ import Transport
         var settings = Self.running
         settings.inbound.tls = InboundTLSSettings(certificateFile: "/etc/relay/tls/combined.pem", keyFile: "/etc/relay/tls/combined.pem")
 
-        #expect(settings.tlsFiles.map(\.key) == ["inbound.tls.certificate_file", "inbound.tls.key_file"])
-        #expect(settings.tlsFiles.map(\.path) == ["/etc/relay/tls/combined.pem", "/etc/relay/tls/combined.pem"])
+        #expect(settings.contentFiles.map(\.key) == ["inbound.tls.certificate_file", "inbound.tls.key_file"])
+        #expect(settings.contentFiles.map(\.path) == ["/etc/relay/tls/combined.pem", "/etc/relay/tls/combined.pem"])
     }
 
-    @Test func withoutPasswordOrTLSFilesNothingIsReferenced() {
+    @Test func withoutPasswordOrContentFilesNothingIsReferenced() {
         #expect(Self.running.referencedFiles == [])
         #expect(Self.relaying.referencedFiles == [], "a password given inline is no file")
-        #expect(Self.relaying.tlsFiles.isEmpty)
-        var requiredOnly = Self.running
-        requiredOnly.inbound.tls.required = true
-        #expect(requiredOnly.tlsFiles.isEmpty)
+        #expect(Self.relaying.contentFiles.isEmpty)
+        var flagsOnly = Self.running
+        flagsOnly.inbound.tls.required = true
+        flagsOnly.inbound.auth.allowPlaintextLoopback = true
+        #expect(flagsOnly.contentFiles.isEmpty)
     }
 }

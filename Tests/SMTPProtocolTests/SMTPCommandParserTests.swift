@@ -81,7 +81,9 @@ struct SMTPCommandParserTests {
         // Unknown parameters are named, upper-cased.
         ("MAIL FROM:<a@b.example> FOO=bar", .failure(.unknownParameter("FOO"))),
         ("MAIL FROM:<a@b.example> ret=hdrs", .failure(.unknownParameter("RET"))),
-        ("MAIL FROM:<a@b.example> SIZE=1 AUTH=<>", .failure(.unknownParameter("AUTH"))),
+        // RFC 4954 §5 AUTH= is accepted and dropped, whatever the identity.
+        ("MAIL FROM:<a@b.example> SIZE=1 AUTH=<>", mail(from("a", "b.example"), MailParameters(size: 1))),
+        ("MAIL FROM:<a@b.example> auth=user+40b.example", mail(from("a", "b.example"), MailParameters())),
         ("MAIL FROM:<a@b.example> x", .failure(.unknownParameter("X"))),
         // Bad values.
         ("MAIL FROM:<a@b.example> SIZE=abc", .failure(.invalidParameterValue("SIZE"))),
@@ -95,6 +97,8 @@ struct SMTPCommandParserTests {
         ("MAIL FROM:<a@b.example> BODY=BINARYMIME", .failure(.invalidParameterValue("BODY"))),
         ("MAIL FROM:<a@b.example> BODY", .failure(.invalidParameterValue("BODY"))),
         ("MAIL FROM:<a@b.example> SMTPUTF8=yes", .failure(.invalidParameterValue("SMTPUTF8"))),
+        ("MAIL FROM:<a@b.example> AUTH", .failure(.invalidParameterValue("AUTH"))),
+        ("MAIL FROM:<a@b.example> AUTH=", .failure(.invalidParameterValue("AUTH"))),
         // Missing or broken brackets and keywords.
         ("MAIL FROM:a@b.example", .failure(.invalidSender(.missingAngleBrackets))),
         ("MAIL FROM:<a@b.example", .failure(.invalidSender(.missingAngleBrackets))),

@@ -2,7 +2,8 @@ import SMTPProtocol
 import Testing
 
 /// A server-session dialogue as a table: each step is an event and the actions it must produce, written compactly
-/// as "250 2.1.0" (reply code and enhanced code), "354", "receiveData(1000)", "commit(client.example)", "close".
+/// as "250 2.1.0" (reply code and enhanced code), "354", "receiveData(1000)", "commit(client.example)",
+/// "verify(user:password)", "close".
 struct Transcript: Sendable, CustomTestStringConvertible {
     typealias Step = (event: ServerSession.Event, expected: [String])
 
@@ -50,6 +51,8 @@ func render(_ action: ServerSession.Action) -> String {
     case .receiveData(let sizeLimit): "receiveData(\(sizeLimit))"
     case .commit(_, let heloName): "commit(\(heloName))"
     case .startTLS: "startTLS"
+    case .verifyCredentials(let username, let password): "verify(\(username):\(password))"
+    case .admitMessage(let user): "admit(\(user ?? "-"))"
     case .close: "close"
     }
 }
