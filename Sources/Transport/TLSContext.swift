@@ -65,6 +65,13 @@ public final class TLSContext: Sendable {
         certificateChainFile: String, privateKeyFile: String, versions: Versions
     ) throws(TLSError) -> TLSContext {
         let context = try makeContext(TLS_server_method(), versions: versions)
+        // TLS 1.2 suites: forward secret and AEAD only (Mozilla's "intermediate" list without DHE), which
+        // every client from the last decade offers; TLS 1.3's own suites are all of that kind already.
+        if !versions.allowsLegacy, SSL_CTX_set_cipher_list(context, Self.serverCipherList) != 1 {
+            let reason = TLSError.openSSLErrors()
+            SSL_CTX_free(context)
+            throw .configuration("cannot set the cipher list: \(reason)")
+        }
         func fail(_ what: String) -> TLSError {
             let reason = TLSError.openSSLErrors()
             SSL_CTX_free(context)
@@ -86,6 +93,12 @@ public final class TLSContext: Sendable {
         }
         return TLSContext(context: context, verifiesPeer: false)
     }
+
+    /// The TLS 1.2 cipher suites the server side accepts.
+    static let serverCipherList = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
 
     /// The settings both sides share.
     private static func makeContext(_ method: OpaquePointer?, versions: Versions) throws(TLSError) -> OpaquePointer {

@@ -187,6 +187,25 @@ def test_a_failed_handshake_ends_only_that_session(relay_factory, test_ca):
         s.sendmail("alice@example.org", ["bob@example.net"], message("after", "hi\r\n", to="bob@example.net"))
 
 
+@pytest.mark.parametrize("what, configure", [
+    ("TLS 1.1", lambda ctx: (ctx.set_ciphers("DEFAULT:@SECLEVEL=0"),
+                             setattr(ctx, "minimum_version", ssl.TLSVersion.TLSv1),
+                             setattr(ctx, "maximum_version", ssl.TLSVersion.TLSv1_1))),
+    ("a CBC suite over TLS 1.2 (OpenSSL's default list would take it)", lambda ctx: (
+        ctx.set_ciphers("ECDHE-ECDSA-AES128-SHA"), setattr(ctx, "maximum_version", ssl.TLSVersion.TLSv1_2))),
+])
+def test_old_protocols_and_weak_suites_are_refused(relay_factory, test_ca, what, configure):
+    """TLS 1.2 is the minimum and TLS 1.2 suites are ECDHE with AES-GCM or ChaCha20-Poly1305 only."""
+    relay = tls_relay(relay_factory, test_ca.good)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    configure(ctx)
+    with smtplib.SMTP(relay.host, relay.port, timeout=15) as s:
+        with pytest.raises((ssl.SSLError, smtplib.SMTPServerDisconnected, ConnectionResetError)):
+            s.starttls(context=ctx)
+    relay.wait_for_log(lambda r: r.get("msg") == "TLS handshake failed", 10, f"the refusal of {what}")
+
+
 # -- implicit TLS --------------------------------------------------------------------------------------
 
 def test_the_implicit_tls_listener_speaks_tls_from_the_first_byte(relay_factory, test_ca):
