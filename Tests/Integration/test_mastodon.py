@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from relayd_harness import split_received
+from relayd_harness import read_outbox_message, relayctl_binary, split_received
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "mastodon.md"
 USER, PASSWORD = "mastodon-relay@example.com", "provider key"
@@ -71,12 +71,12 @@ end
 '''
 
 
-def guide_settings() -> dict[str, str]:
-    """The SMTP_* assignments of the guide's first shell block."""
-    block = re.search(r"```sh\n(.*?)```", GUIDE.read_text(), re.S)
-    assert block, f"{GUIDE} has no ```sh block"
+def guide_settings(block_index: int = 0) -> dict[str, str]:
+    """The SMTP_* assignments of one of the guide's shell blocks that set them: 0 the plain relay, 1 TLS+AUTH."""
+    blocks = [b for b in re.findall(r"```sh\n(.*?)```", GUIDE.read_text(), re.S) if "SMTP_SERVER=" in b]
+    assert len(blocks) > block_index, f"{GUIDE} has {len(blocks)} ```sh blocks with SMTP_* settings"
     settings = {}
-    for line in block.group(1).splitlines():
+    for line in blocks[block_index].splitlines():
         m = re.match(r"\s*(SMTP_[A-Z_]+)=(\S*)", line)
         if m:
             settings[m.group(1)] = m.group(2)
@@ -120,3 +120,40 @@ def test_mastodon_with_the_guides_settings_delivers_through_relayd_to_the_upstre
         assert received, "relayd adds its Received: header"
         assert rest == expected.pop(rcpt), f"the mail to {rcpt} is not what Mastodon sent"
     assert not expected
+
+
+def test_the_guide_states_the_tls_and_auth_settings():
+    settings = guide_settings(1)
+    assert settings["SMTP_ENABLE_STARTTLS"] == "always" and settings["SMTP_AUTH_METHOD"] == "plain"
+    assert settings["SMTP_OPENSSL_VERIFY_MODE"] == "peer"
+    assert settings.keys() >= {"SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_CA_FILE", "SMTP_FROM_ADDRESS"}
+
+
+def test_mastodon_with_tls_and_auth_delivers_through_a_relay_requiring_both(relay_factory, test_ca, tmp_path):
+    """The guide's TLS+AUTH lines against relayd with inbound.tls and inbound.auth both required; the users
+    file holds the guide's login with a hash made by relayctl hash-password, as the guide says."""
+    ruby = shutil.which("ruby")
+    if not ruby:
+        pytest.fail("ruby is not installed (scripts/test installs ruby-mail)", pytrace=False)
+    settings = guide_settings(1)
+    hashed = subprocess.run([str(relayctl_binary()), "hash-password"], input=settings["SMTP_PASSWORD"],
+                            capture_output=True, text=True, timeout=60)
+    assert hashed.returncode == 0, hashed.stderr
+    users = tmp_path / "users"
+    users.write_text(f"{settings['SMTP_LOGIN']}:{hashed.stdout.strip()}\n")
+    relay = relay_factory({"inbound": {
+        "tls": {"certificate_file": str(test_ca.good.chain), "key_file": str(test_ca.good.key), "required": True},
+        "auth": {"users_file": str(users), "required": True}}})
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **settings, "LOCAL_DOMAIN": "example.social",
+           "SMTP_CA_FILE": str(test_ca.ca.ca_cert)}
+    sent = tmp_path / "sent"
+    sent.mkdir()
+    p = subprocess.run([ruby, "-e", RUBY_ACTION_MAILER, str(relay.port), relay.host, str(sent), "2"],
+                       env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    files = relay.wait_for_outbox(2)
+    for path in files:
+        [received], _ = read_outbox_message(path)
+        assert b"with ESMTPSA id" in received, received
+    accepted = [r for r in relay.log_records() if r.get("msg") == "accepted"]
+    assert [r.get("user") for r in accepted] == [settings["SMTP_LOGIN"]] * 2
