@@ -280,16 +280,7 @@ public struct ServerSession: Sendable {
         guard authPermitted else {
             return error(reply: SMTPReply(538, .init(5, 7, 11), "Encryption required for requested authentication mechanism"))
         }
-        switch phase {
-        case .closed:
-            return []
-        case .idle where heloName == nil, .fresh:
-            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: send HELO/EHLO first"))
-        case .transaction, .receivingData, .committing:
-            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: MAIL transaction in progress"))
-        case .idle:
-            break
-        }
+        if let refusal = refusalUnlessGreetedOutsideTransaction() { return refusal }
         guard authenticatedUser == nil else {
             return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: already authenticated"))
         }
@@ -331,13 +322,9 @@ public struct ServerSession: Sendable {
         }
     }
 
-    private mutating func startTLS() -> [Action] {
-        guard configuration.startTLS != .unavailable else {
-            return error(reply: SMTPReply(502, .init(5, 5, 1), "Error: command not implemented"))
-        }
-        guard !isTLSActive else {
-            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: TLS already active"))
-        }
+    /// STARTTLS and AUTH change the session itself, so they need a greeting and no mail transaction: the
+    /// refusal when that is not so (nothing once the session is closed), or nil when it is.
+    private mutating func refusalUnlessGreetedOutsideTransaction() -> [Action]? {
         switch phase {
         case .closed:
             return []
@@ -346,8 +333,18 @@ public struct ServerSession: Sendable {
         case .transaction, .receivingData, .committing:
             return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: MAIL transaction in progress"))
         case .idle:
-            break
+            return nil
         }
+    }
+
+    private mutating func startTLS() -> [Action] {
+        guard configuration.startTLS != .unavailable else {
+            return error(reply: SMTPReply(502, .init(5, 5, 1), "Error: command not implemented"))
+        }
+        guard !isTLSActive else {
+            return error(reply: SMTPReply(503, .init(5, 5, 1), "Error: TLS already active"))
+        }
+        if let refusal = refusalUnlessGreetedOutsideTransaction() { return refusal }
         // RFC 3207 §4.2: nothing learnt in plain text survives the handshake; the client must EHLO again.
         heloName = nil
         usedEHLO = false

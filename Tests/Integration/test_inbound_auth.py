@@ -176,6 +176,33 @@ def test_swaks_auth_plain_over_tls(relay_factory, test_ca, tmp_path):
     relay.wait_for_outbox(1)
 
 
+def test_curl_starttls_and_auth(relay_factory, test_ca, tmp_path):
+    relay = auth_relay(relay_factory, test_ca, tmp_path, required=True)
+    curl = shutil.which("curl")
+    assert curl, "curl is not installed (scripts/test installs it)"
+    mail = tmp_path / "mail.txt"
+    mail.write_bytes(message("curl", "hi\r\n", to="r@example.net"))
+    p = subprocess.run([curl, "--silent", "--show-error", f"smtp://{relay.host}:{relay.port}", "--ssl-reqd",
+                        "--cacert", str(test_ca.ca.ca_cert), "--user", f"{ALICE}:{ALICE_PASSWORD}",
+                        "--mail-from", "alice@example.com", "--mail-rcpt", "r@example.net", "--upload-file", str(mail)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "with ESMTPSA" in received(relay)
+
+
+def test_msmtp_starttls_and_auth(relay_factory, test_ca, tmp_path):
+    relay = auth_relay(relay_factory, test_ca, tmp_path, required=True)
+    msmtp = shutil.which("msmtp")
+    assert msmtp, "msmtp is not installed (scripts/test installs it)"
+    p = subprocess.run([msmtp, f"--host={relay.host}", f"--port={relay.port}", "--tls=on", "--tls-starttls=on",
+                        f"--tls-trust-file={test_ca.ca.ca_cert}", "--auth=plain", f"--user={ALICE}",
+                        f"--passwordeval=printf '%s' '{ALICE_PASSWORD}'", "--from=alice@example.com",
+                        "r@example.net"],
+                       input=message("msmtp", "hi\r\n", to="r@example.net"), capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")[-2000:]
+    assert "with ESMTPSA" in received(relay)
+
+
 def test_a_user_added_to_the_users_file_can_log_in_after_a_reload(relay_factory, test_ca, tmp_path):
     relay = auth_relay(relay_factory, test_ca, tmp_path)
     with tls_client(relay, test_ca) as before:
