@@ -110,6 +110,9 @@ class Faults:
         self.rcpt: collections.deque[str] = collections.deque()
         self.data: collections.deque[str] = collections.deque()
         self.rcpt_reply: dict[str, str] = {}
+        # Seconds to wait after the final dot before taking the message and answering: a slow upstream, so
+        # that a kill of relayd finds messages in flight.
+        self.data_delay = 0.0
 
 
 def server_context(cert) -> ssl.SSLContext:
@@ -221,6 +224,8 @@ class _Handler:
         reply = self._fault(server, self.up.faults.data)
         if reply is not None:
             return reply
+        if self.up.faults.data_delay:
+            await asyncio.sleep(self.up.faults.data_delay)
         tls, version = _tls_of(server.transport)
         auth = session.auth_data if session.authenticated else None
         mech = next((m for m, _, ok in reversed(server.record.auth) if ok), None)
