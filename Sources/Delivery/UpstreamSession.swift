@@ -181,7 +181,10 @@ final class UpstreamSession: @unchecked Sendable {
             do {
                 if let reply = try parser.next() { return reply }
             } catch {
-                throw .session(relay: relay, .malformedReply("\(error)"))
+                // Not `\(error)`: the parser's description already starts "malformed reply from upstream".
+                switch error {
+                case .malformed(let why): throw .session(relay: relay, .malformedReply(why))
+                }
             }
             let count: Int
             do {
