@@ -121,3 +121,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer harness of the YAML config parser (Fuzz/config), for scripts/fuzz only. It needs swift-configuration and
+// Yams, so SwiftPM builds it rather than bare swiftc; the target exists only when MAILRELAY_FUZZ=1, so plain
+// `swift build`, `swift test` and CI's normal build never compile it.
+if Context.environment["MAILRELAY_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "ConfigFuzzer", dependencies: ["RelayConfiguration"], path: "Fuzz/config"))
+}

@@ -165,7 +165,8 @@ struct Parser {
         }
         let string = String(decoding: text, as: UTF8.self)
         if isInteger, let value = Int(string) { return .int(value) }
-        guard let value = Double(string) else { throw error("number out of range") }
+        // Double("1e400") is infinity, not nil; JSON has no infinity (found by scripts/fuzz).
+        guard let value = Double(string), value.isFinite else { throw error("number out of range") }
         return .double(value)
     }
 

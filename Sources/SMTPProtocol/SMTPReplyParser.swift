@@ -112,16 +112,19 @@ public struct SMTPReplyParser: Sendable {
     private mutating func finishReply(code: Int) -> SMTPReply {
         // RFC 3463: the enhanced code follows the reply code, its class equal to the reply's first digit; RFC 2034
         // puts it on every line. Only the first line's code counts, and only that code is stripped elsewhere.
-        let firstWord = pendingLines[0].prefix { $0 != " " }
-        let enhanced = EnhancedStatusCode(firstWord).flatMap { $0.klass == code / 100 ? $0 : nil }
+        // Bytes, not Characters: a combining mark after the space would make " " and the mark one Character
+        // and hide a code that is plainly on the wire (found by scripts/fuzz).
+        let space = UInt8(ascii: " ")
+        let firstWord = String(decoding: pendingLines[0].utf8.prefix { $0 != space }, as: UTF8.self)
+        let enhanced = EnhancedStatusCode(firstWord[...]).flatMap { $0.klass == code / 100 ? $0 : nil }
         var lines = pendingLines
         if let enhanced {
-            let prefix = enhanced.description
+            let prefix = Array(enhanced.description.utf8)
             lines = lines.map { line in
-                guard line.hasPrefix(prefix) else { return line }
-                let after = line.dropFirst(prefix.count)
-                if after.isEmpty { return "" }
-                return after.first == " " ? String(after.dropFirst()) : line
+                let bytes = Array(line.utf8)
+                guard bytes.starts(with: prefix) else { return line }
+                if bytes.count == prefix.count { return "" }
+                return bytes[prefix.count] == space ? String(decoding: bytes[(prefix.count + 1)...], as: UTF8.self) : line
             }
         }
         pendingCode = nil
