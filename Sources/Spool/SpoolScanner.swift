@@ -72,14 +72,16 @@ struct SpoolScanner {
         list.append(.corrupt(path: path, reason: reason + "; moved to \(layout.corrupt)/\(name)"))
     }
 
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+
     func listDirectory(_ path: String) throws(SpoolError) -> [String] {
         guard let dir = opendir(path) else { throw SpoolError.fromErrno("opendir", path) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            // Read the name where it lies: copying `d_name` whole would read all 256 bytes, past the end of a
+            // short directory record (AddressSanitizer reported it).
+            let name = String(cString: (UnsafeRawPointer(entry) + Self.nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names
