@@ -1,5 +1,5 @@
-/// The inbound AUTH users, checked by password. `verify` is blocking and slow by design (one scrypt, tens
-/// of milliseconds): run it off the event loop.
+/// The inbound AUTH users, checked by password. `verify` is blocking and slow by design (one scrypt, about
+/// 0.1 s at the standard cost): run it off the event loop.
 public final class CredentialStore: Sendable {
     private let users: [String: UserEntry]
     /// Checked for names that do not exist, so an unknown name costs the same scrypt as a known one.
