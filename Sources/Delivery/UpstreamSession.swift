@@ -190,9 +190,9 @@ final class UpstreamSession: @unchecked Sendable {
             do {
                 count = try await stream.read(maxBytes: 16 * 1024, deadline: deadline) { parser.append($0) }
             } catch TransportError.timedOut {
-                throw .lost(relay: relay, reason: UpstreamFailure.noReplyWithin + "\(timeout)")
+                throw .lost(relay: relay, reason: UpstreamFailure.noReplyWithin + "\(timeout) (waiting for \(session.awaitedReply))")
             } catch TLSError.transport(.timedOut) {
-                throw .lost(relay: relay, reason: UpstreamFailure.noReplyWithin + "\(timeout)")
+                throw .lost(relay: relay, reason: UpstreamFailure.noReplyWithin + "\(timeout) (waiting for \(session.awaitedReply))")
             } catch {
                 throw .lost(relay: relay, reason: "\(error)")
             }

@@ -119,6 +119,30 @@ public struct ClientSession: Sendable {
         return false
     }
 
+    /// The reply being waited for, in words for a log line ("the greeting", "the reply to the final dot"): a
+    /// timeout after the dot is the one case where the upstream may already have the message.
+    public var awaitedReply: String {
+        switch phase {
+        case .disconnected, .greeting: "the greeting"
+        case .ehlo: "the reply to EHLO"
+        case .helo: "the reply to HELO"
+        case .startTLS: "the reply to STARTTLS"
+        case .handshaking: "the TLS handshake"
+        case .authenticating: "the reply to AUTH"
+        case .ready: "a reply"
+        case .transaction(let progress):
+            switch progress.step {
+            case .mail: "the reply to MAIL"
+            case .rcpt: "the reply to RCPT"
+            case .data: "the reply to DATA"
+            case .body, .emptyBody: "the reply to the final dot"
+            }
+        case .resetting: "the reply to RSET"
+        case .quitting: "the reply to QUIT"
+        case .closed: "nothing"
+        }
+    }
+
     /// True once the session is over (failed or closed); every later event is answered without I/O.
     public var isClosed: Bool {
         if case .closed = phase { return true }
