@@ -13,6 +13,9 @@ struct UpstreamHealth: Sendable {
     private(set) var lastFailure: String?
     /// When `lastFailure` happened, in seconds since the epoch (for operators; timing uses the instants).
     private(set) var lastFailureAt: Double?
+    /// The relay the last failure was with, as the delivery log spells it (`host[address]:port` once an address
+    /// was reached), so deferrals while suspended name the same relay as the failed attempt.
+    private(set) var lastFailureRelay: String?
 
     /// The reason to defer without trying, or nil when a connection may be attempted now.
     func suspension(at now: ContinuousClock.Instant) -> String? {
@@ -23,9 +26,10 @@ struct UpstreamHealth: Sendable {
     /// Whether the last attempt to open a session succeeded (or none was made yet).
     var reachable: Bool { lastFailure == nil }
 
-    mutating func recordFailure(_ reason: String, at now: ContinuousClock.Instant, timestamp: Double) {
+    mutating func recordFailure(_ reason: String, relay: String? = nil, at now: ContinuousClock.Instant, timestamp: Double) {
         consecutiveFailures += 1
         lastFailure = reason
+        lastFailureRelay = relay
         lastFailureAt = timestamp
         let doublings = min(consecutiveFailures - 1, 16)
         suspendedUntil = now + min(initial * (1 << doublings), maximum)
@@ -42,5 +46,6 @@ struct UpstreamHealth: Sendable {
         suspendedUntil = nil
         lastFailure = nil
         lastFailureAt = nil
+        lastFailureRelay = nil
     }
 }

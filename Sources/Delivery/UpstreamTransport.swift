@@ -127,9 +127,11 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         let current = self.current
         var lastRelay = current.list[0].configuration.endpoint
         for endpoint in current.list {
-            if let suspended = endpoint.health.withLock({ $0.suspension(at: .now) }) {
+            if let (suspended, relay) = endpoint.health.withLock({ health in
+                health.suspension(at: .now).map { ($0, health.lastFailureRelay) }
+            }) {
                 reasons.append(suspended)
-                lastRelay = endpoint.configuration.endpoint
+                lastRelay = relay ?? endpoint.configuration.endpoint
                 continue
             }
             do {
@@ -138,7 +140,7 @@ public final class UpstreamTransport: DeliveryTransport, Service {
                 return .success((session, current.generation))
             } catch {
                 endpoint.health.withLock {
-                    $0.recordFailure("\(error)", at: .now, timestamp: Date().timeIntervalSince1970)
+                    $0.recordFailure("\(error)", relay: relay(of: error), at: .now, timestamp: Date().timeIntervalSince1970)
                 }
                 logFailedConnection(error, id: id)
                 metrics.countFailure(error)

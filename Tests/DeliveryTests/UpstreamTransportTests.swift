@@ -142,6 +142,30 @@ import Transport
         #expect(!upstream.commands.contains { $0.line.hasPrefix("MAIL") || $0.line.hasPrefix("AUTH") })
     }
 
+    /// While suspended after a failure with an address, deferrals name the relay as the failed attempt did
+    /// (`host[address]:port`), so log lines about one upstream group together.
+    @Test func deferralsWhileSuspendedNameTheRelayAsTheFailedAttemptDid() async throws {
+        let tls = try TLSFixture()
+        var script = FakeUpstream.Script()
+        script.tls = tls.server
+        let upstream = try FakeUpstream(script: script)
+        defer { upstream.stop() }
+        let transport = UpstreamTransport(
+            configuration: Self.configuration(port: upstream.port, tls: try TLSContext.client(caFile: nil, verifyCertificate: true)),
+            logger: Self.logger)
+
+        let failed = await transport.deliver(Self.message())
+        let suspended = await transport.deliver(Self.message())
+
+        #expect(failed.relay == "localhost[127.0.0.1]:\(upstream.port)", "the TLS failure came after connecting")
+        #expect(suspended.relay == failed.relay)
+        guard case .deferred(let reason)? = suspended.outcomes["bob@example.net"] else {
+            Issue.record("expected a deferral, got \(suspended)")
+            return
+        }
+        #expect(reason.hasPrefix("delivery temporarily suspended: "), "\(reason)")
+    }
+
     @Test func certificateForAnotherNameDefers() async throws {
         let tls = try TLSFixture(names: ["mail.other.test"])
         var script = FakeUpstream.Script()
