@@ -120,16 +120,21 @@ import Transport
         #expect(upstream.messages.isEmpty)
     }
 
-    @Test func untrustedCertificateDefers() async throws {
-        let tls = try TLSFixture()
+    /// An upstream with a certificate from the test CA, and a transport that checks it against the system trust
+    /// store, which does not know that CA: every handshake fails after connecting.
+    static func untrustedUpstream() throws -> (FakeUpstream, UpstreamTransport) {
         var script = FakeUpstream.Script()
-        script.tls = tls.server
+        script.tls = try TLSFixture().server
         let upstream = try FakeUpstream(script: script)
-        defer { upstream.stop() }
-        // The system trust store does not know the test CA.
         let transport = UpstreamTransport(
-            configuration: Self.configuration(port: upstream.port, tls: try TLSContext.client(caFile: nil, verifyCertificate: true)),
-            logger: Self.logger)
+            configuration: configuration(port: upstream.port, tls: try TLSContext.client(caFile: nil, verifyCertificate: true)),
+            logger: logger)
+        return (upstream, transport)
+    }
+
+    @Test func untrustedCertificateDefers() async throws {
+        let (upstream, transport) = try Self.untrustedUpstream()
+        defer { upstream.stop() }
 
         let report = await transport.deliver(Self.message())
 
@@ -145,14 +150,8 @@ import Transport
     /// While suspended after a failure with an address, deferrals name the relay as the failed attempt did
     /// (`host[address]:port`), so log lines about one upstream group together.
     @Test func deferralsWhileSuspendedNameTheRelayAsTheFailedAttemptDid() async throws {
-        let tls = try TLSFixture()
-        var script = FakeUpstream.Script()
-        script.tls = tls.server
-        let upstream = try FakeUpstream(script: script)
+        let (upstream, transport) = try Self.untrustedUpstream()
         defer { upstream.stop() }
-        let transport = UpstreamTransport(
-            configuration: Self.configuration(port: upstream.port, tls: try TLSContext.client(caFile: nil, verifyCertificate: true)),
-            logger: Self.logger)
 
         let failed = await transport.deliver(Self.message())
         let suspended = await transport.deliver(Self.message())
