@@ -28,27 +28,29 @@ let package = Package(
         .systemLibrary(name: "CLinux"),
         // Pure protocol values: no I/O, no clock.
         .target(name: "SMTPProtocol"),
+        // Threads and the lock the rest share: pthread-based, so ThreadSanitizer sees every hand-over.
+        .target(name: "Threading"),
         // The I/O edge: sockets, epoll, TLS.
-        .target(name: "Transport", dependencies: ["COpenSSL", "CLinux"]),
+        .target(name: "Transport", dependencies: ["COpenSSL", "CLinux", "Threading"]),
         // Password hashing and the users file; the second COpenSSL importer, for crypto (EVP_PBE_scrypt, CRYPTO_memcmp), not transport.
         .target(name: "Authentication", dependencies: ["COpenSSL"]),
         // The durable queue: the only hand-off between receiving and delivering.
         // JSON read and written byte by byte, for the spool's and the control channel's hot paths.
         .target(name: "FastJSON"),
         .target(name: "Spool", dependencies: [
-            "SMTPProtocol", "CLinux", "FastJSON",
+            "SMTPProtocol", "CLinux", "FastJSON", "Threading",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
         ]),
         // Receiving and Delivery never import each other; the spool is their contract.
         .target(name: "Receiving", dependencies: [
-            "SMTPProtocol", "Transport", "Spool", "Authentication",
+            "SMTPProtocol", "Transport", "Spool", "Authentication", "Threading",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Delivery", dependencies: [
-            "SMTPProtocol", "Transport", "Spool",
+            "SMTPProtocol", "Transport", "Spool", "Threading",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -75,7 +77,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "relayd", dependencies: [
-            "RelayConfiguration", "Receiving", "Delivery", "Control", "Admin", "Spool", "Transport", "SMTPProtocol", "CLinux", "Authentication",
+            "RelayConfiguration", "Receiving", "Delivery", "Control", "Admin", "Spool", "Transport", "SMTPProtocol", "CLinux", "Authentication", "Threading",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -89,8 +91,9 @@ let package = Package(
             "RelayctlCore", "Control", "FastJSON", "RelayConfiguration", "Spool", "SMTPProtocol", "Authentication",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool"]),
+        .target(name: "RelayTesting", dependencies: ["SMTPProtocol", "Transport", "Spool", "Threading"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "ThreadingTests", dependencies: ["Threading"]),
         .testTarget(name: "FastJSONTests", dependencies: ["FastJSON"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FastJSON", "RelayTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
@@ -101,20 +104,20 @@ let package = Package(
             .product(name: "MetricsTestKit", package: "swift-metrics"),
         ]),
         .testTarget(name: "ControlTests", dependencies: [
-            "Control", "FastJSON", "Spool", "Transport", "RelayTesting",
+            "Control", "FastJSON", "Spool", "Transport", "RelayTesting", "Threading",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "RelayctlCoreTests", dependencies: ["RelayctlCore", "Control", "Spool", "SMTPProtocol", "RelayTesting"]),
         .testTarget(name: "AdminTests", dependencies: [
-            "Admin", "Transport", "RelayTesting",
+            "Admin", "Transport", "RelayTesting", "Threading",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .testTarget(name: "DeliveryTests", dependencies: [
-            "Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting",
+            "Delivery", "Spool", "SMTPProtocol", "Transport", "RelayTesting", "Threading",
             .product(name: "MetricsTestKit", package: "swift-metrics"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

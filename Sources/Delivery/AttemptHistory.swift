@@ -1,5 +1,5 @@
 import Spool
-import Synchronization
+import Threading
 
 /// The outcomes of the last attempts, and requests waiting for a message's next one: `relayctl send-test`
 /// asks for the outcome of a message it has just sent, which may have been delivered (and removed from the
@@ -30,7 +30,7 @@ final class AttemptHistory: Sendable {
     }
 
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(capacity: Int = 1_000) {
         self.capacity = max(capacity, 1)

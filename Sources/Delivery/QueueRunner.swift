@@ -2,7 +2,7 @@ import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import Spool
-import Synchronization
+import Threading
 import Transport
 
 /// Takes messages from the spool and delivers them through a transport with a pool of workers, recording
@@ -44,14 +44,14 @@ public final class QueueRunner: Service, Sendable {
     let spool: Spool
     let transport: any DeliveryTransport
     /// Changed by `reconfigure` (a configuration reload) while workers read it.
-    private let settings: Mutex<Configuration>
+    private let settings: Locked<Configuration>
     var configuration: Configuration { settings.withLock { $0 } }
     let logger: Logger
     let index = QueueIndex()
     /// The last attempts' outcomes, for `relayctl send-test`.
     let recentAttempts = AttemptHistory()
     /// The last hour's recipient outcomes, for `relayctl stats`.
-    let counters = Mutex(DeliveryCounters())
+    let counters = Locked(DeliveryCounters())
     let metrics: DeliveryMetrics
 
     public init(
@@ -60,7 +60,7 @@ public final class QueueRunner: Service, Sendable {
     ) {
         self.spool = spool
         self.transport = transport
-        self.settings = Mutex(configuration)
+        self.settings = Locked(configuration)
         self.logger = logger
         self.metrics = metrics
     }

@@ -2,7 +2,7 @@ import FoundationEssentials
 import Logging
 import SMTPProtocol
 import ServiceLifecycle
-import Synchronization
+import Threading
 
 /// Relays messages to the upstream smarthost over a small pool of reusable SMTP sessions.
 ///
@@ -18,7 +18,7 @@ public final class UpstreamTransport: DeliveryTransport, Service {
     /// One upstream with its own health, so an outage of the primary sends new sessions to the fallback.
     private final class Endpoint: Sendable {
         let configuration: UpstreamConfiguration
-        let health = Mutex(UpstreamHealth())
+        let health = Locked(UpstreamHealth())
         init(configuration: UpstreamConfiguration) { self.configuration = configuration }
     }
 
@@ -35,10 +35,10 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         let generation: Int
     }
 
-    private let endpoints: Mutex<Endpoints>
+    private let endpoints: Locked<Endpoints>
     private let logger: Logger
     private let metrics: UpstreamMetrics
-    private let idle = Mutex<[PooledSession]>([])
+    private let idle = Locked<[PooledSession]>([])
     private var current: Endpoints { endpoints.withLock { $0 } }
     private var configuration: UpstreamConfiguration { current.list[0].configuration }
 
@@ -51,7 +51,7 @@ public final class UpstreamTransport: DeliveryTransport, Service {
         configuration: UpstreamConfiguration, fallbacks: [UpstreamConfiguration] = [], logger: Logger,
         metrics: UpstreamMetrics = UpstreamMetrics()
     ) {
-        self.endpoints = Mutex(Endpoints(list: ([configuration] + fallbacks).map { Endpoint(configuration: $0) }, generation: 0))
+        self.endpoints = Locked(Endpoints(list: ([configuration] + fallbacks).map { Endpoint(configuration: $0) }, generation: 0))
         self.logger = logger
         self.metrics = metrics
     }

@@ -1,4 +1,4 @@
-import Synchronization
+import Threading
 
 /// Slows down password guessing: after a failed AUTH from an address, its next answer waits 1 s, then 2, 4,
 /// … up to 30 s, until an AUTH from it succeeds or it has been quiet for 15 minutes. Per address, not per
@@ -12,7 +12,7 @@ final class AuthFailureDelay: Sendable {
     static let maximum = Duration.seconds(30)
     static let forgetAfter = Duration.seconds(15 * 60)
 
-    private let records = Mutex<[String: Record]>([:])
+    private let records = Locked<[String: Record]>([:])
 
     /// How long to wait before answering the next AUTH from `address`.
     func delay(for address: String, now: ContinuousClock.Instant = .now) -> Duration {

@@ -1,4 +1,4 @@
-import Synchronization
+import Threading
 
 /// `inbound.rate`: how many connections or messages a client address (or an authenticated user) may start
 /// per minute. One token bucket per key; buckets that have refilled completely are forgotten, so memory
@@ -10,11 +10,11 @@ final class RateLimiter: Sendable {
         var admittedSincePrune = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// `limit` per minute; 0 admits everything.
     init(limit: Int) {
-        state = Mutex(State(limit: limit))
+        state = Locked(State(limit: limit))
     }
 
     /// A new limit from a configuration reload; buckets keep their fill.

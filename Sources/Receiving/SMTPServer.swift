@@ -3,6 +3,7 @@ import ServiceLifecycle
 import SMTPProtocol
 import Spool
 import Synchronization
+import Threading
 import Transport
 
 /// The SMTP listener as a service: accepts clients, enforces `max_connections`, runs a session per client.
@@ -12,7 +13,7 @@ import Transport
 /// of a message finish it (up to `shutdownGrace`), then are cut off with 421.
 public final class SMTPServer: Service, Sendable {
     /// Changed by `reconfigure`; each session keeps the configuration it started with.
-    private let settings: Mutex<SMTPServerConfiguration>
+    private let settings: Locked<SMTPServerConfiguration>
     public var configuration: SMTPServerConfiguration { settings.withLock { $0 } }
     private let spool: Spool
     private let logger: Logger
@@ -27,7 +28,7 @@ public final class SMTPServer: Service, Sendable {
     public init(
         configuration: SMTPServerConfiguration, spool: Spool, logger: Logger, metrics: ReceivingMetrics = ReceivingMetrics()
     ) throws {
-        self.settings = Mutex(configuration)
+        self.settings = Locked(configuration)
         self.limits = InboundLimits(configuration)
         self.spool = spool
         self.logger = logger

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Synchronization
+import Threading
 import Transport
 
 /// A scriptable SMTP server on loopback standing in for the upstream provider: STARTTLS or implicit TLS
@@ -66,10 +66,10 @@ public final class FakeUpstream: Sendable {
     public let port: UInt16
     let script: Script
     private let listener: TCPListener
-    private let record = Mutex(Record())
-    private let acceptTask = Mutex<Task<Void, Never>?>(nil)
+    private let record = Locked(Record())
+    private let acceptTask = Locked<Task<Void, Never>?>(nil)
     /// Open connections, so `stop()` can end them as a crashing upstream would.
-    private let live = Mutex<[ObjectIdentifier: TCPConnection]>([:])
+    private let live = Locked<[ObjectIdentifier: TCPConnection]>([:])
 
     /// Starts listening on 127.0.0.1 (`port` 0 picks a free one).
     public init(script: Script, port: UInt16 = 0) throws {

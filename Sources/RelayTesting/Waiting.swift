@@ -1,4 +1,4 @@
-import Synchronization
+import Threading
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
 /// For effects that happen on other tasks or threads (a delivery, a file appearing). The default timeout
@@ -21,7 +21,7 @@ extension Task where Failure == any Error {
     public func finishes(within timeout: Duration) async -> Bool {
         let task = self
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let resumed = Mutex(false)
+            let resumed = Locked(false)
             let resumeOnce: @Sendable (Bool) -> Void = { value in
                 let first = resumed.withLock { done -> Bool in
                     defer { done = true }

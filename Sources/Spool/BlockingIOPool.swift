@@ -1,19 +1,20 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Threading
 
 /// A few threads for blocking disk work (reads, scans, state rewrites) so it never runs on the
 /// cooperative pool (two threads here) or the event loop thread.
 public final class BlockingIOPool: Sendable {
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let jobs = Locked<[@Sendable () -> Void]>([])
     private let wakeup = CountingSemaphore()
 
     public init(threads: Int) {
         for _ in 0..<threads {
-            WorkerThread.start { [self] in
+            let started = DetachedThread.start { [self] in
                 while true { next()() }
             }
+            precondition(started == 0, "cannot start a disk thread: pthread_create returned \(started)")
         }
     }
 

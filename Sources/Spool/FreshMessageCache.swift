@@ -1,4 +1,4 @@
-import Synchronization
+import Threading
 
 /// The bytes of messages just committed, kept until their first delivery attempt reads them, so fresh mail
 /// goes out without a disk read and an envelope decode.
@@ -13,7 +13,7 @@ final class FreshMessageCache: Sendable {
     }
 
     private let capacity: Int
-    private let contents = Mutex(Contents())
+    private let contents = Locked(Contents())
 
     init(capacity: Int) {
         self.capacity = capacity

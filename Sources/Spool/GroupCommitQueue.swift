@@ -4,6 +4,7 @@ import Glibc
 import CLinux
 import CoreMetrics
 import Synchronization
+import Threading
 
 /// Runs file-system jobs on one dedicated thread and makes each batch durable with a single `syncfs(2)`.
 ///
@@ -28,7 +29,7 @@ public final class GroupCommitQueue: Sendable {
     /// The file system (st_dev) one batch's `syncfs` makes durable.
     public let device: UInt64
     private let syncPath: String
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let wakeup: ConditionSignal
     /// Batches made durable so far; a figure for tests and metrics.
     public let batches = Atomic<Int>(0)
@@ -49,13 +50,14 @@ public final class GroupCommitQueue: Sendable {
         self.syncPath = syncPath
         self.syncDuration = syncDuration
         self.wakeup = ConditionSignal()
-        WorkerThread.start { [self] in run() }
+        let started = DetachedThread.start { [self] in run() }
+        precondition(started == 0, "cannot start the spool's commit thread: pthread_create returned \(started)")
     }
 
     /// Runs `work` on the commit thread and returns once its batch is durable.
     public func commit<T: Sendable>(_ work: @escaping @Sendable () throws(SpoolError) -> T) async throws(SpoolError) -> T {
         let result: Result<T, SpoolError> = await withCheckedContinuation { continuation in
-            let outcome = Mutex<Result<T, SpoolError>?>(nil)
+            let outcome = Locked<Result<T, SpoolError>?>(nil)
             let job = Job(
                 work: {
                     let result: Result<T, SpoolError>

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Threading
 
 /// Keeps the files of finished messages for reuse, so the hot path neither allocates nor frees inodes.
 ///
@@ -27,7 +27,7 @@ final class InodeRecycler: Sendable {
 
     let directory: String
     private let capacity: Int
-    private let bin = Mutex(Bin())
+    private let bin = Locked(Bin())
 
     init(directory: String, capacity: Int = 4096) {
         self.directory = directory

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Threading
 
 /// A message's queue id: 13 characters of Crockford base32, time-sortable and unique within a spool.
 ///
@@ -76,10 +76,10 @@ public struct QueueID: Sendable, Hashable, Comparable, Codable, CustomStringConv
 /// Hands out strictly increasing queue ids, even when the clock stalls or steps back.
 public final class QueueIDGenerator: Sendable {
     private struct Last { var milliseconds: UInt64; var sequence: UInt16 }
-    private let last: Mutex<Last>
+    private let last: Locked<Last>
 
     public init() {
-        last = Mutex(Last(milliseconds: 0, sequence: UInt16.random(in: 0..<4096)))
+        last = Locked(Last(milliseconds: 0, sequence: UInt16.random(in: 0..<4096)))
     }
 
     public func next() -> QueueID {

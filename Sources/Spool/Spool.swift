@@ -3,7 +3,7 @@ import Glibc
 #endif
 import CoreMetrics
 import FoundationEssentials
-import Synchronization
+import Threading
 
 /// The durable queue: the only hand-off between receiving and delivering.
 public final class Spool: Sendable {
@@ -15,7 +15,7 @@ public final class Spool: Sendable {
     let freshMessages = FreshMessageCache(capacity: 16 << 20)
     /// Ids that have a `.state` file: the spool is its only writer (one process per spool), so most
     /// messages — delivered at the first attempt — cost no state look-up or unlink at all.
-    let statefulIDs = Mutex<Set<QueueID>>([])
+    let statefulIDs = Locked<Set<QueueID>>([])
     /// What every message's files say, in memory, for listings; complete once `recover()` has run.
     public let catalog = SpoolCatalog()
     private let ids = QueueIDGenerator()

@@ -1,4 +1,4 @@
-import Synchronization
+import Threading
 
 /// relayd's in-memory copy of what the spool's files say about each message in `queue/` and `failed/`:
 /// envelope, latest delivery state (without its attempt history), size and folder.
@@ -43,7 +43,7 @@ public final class SpoolCatalog: Sendable {
         }
     }
 
-    private let storage = Mutex(Storage())
+    private let storage = Locked(Storage())
 
     public init() {}
 

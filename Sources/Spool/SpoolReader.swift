@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Threading
 
 /// Reads the spool's messages without a lock and without changing a file: what relayctl lists and shows,
 /// whether relayd runs or not.
@@ -61,7 +61,7 @@ public struct SpoolReader: Sendable {
 
         let sliceLength = max(256, (candidates.count + Self.slices - 1) / Self.slices)
         let sliceCount = (candidates.count + sliceLength - 1) / sliceLength
-        let results = Mutex([[LoadOutcome]](repeating: [], count: sliceCount))
+        let results = Locked([[LoadOutcome]](repeating: [], count: sliceCount))
         ParallelSlices.run(count: sliceCount, threads: Self.threads) { slice in
             let start = candidates.startIndex + slice * sliceLength
             let outcomes = candidates[start..<min(candidates.endIndex, start + sliceLength)].map { context.load($0) }

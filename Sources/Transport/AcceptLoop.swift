@@ -19,7 +19,8 @@ enum AcceptLoop {
             case EINTR, ECONNABORTED, EPROTO:
                 continue
             case EAGAIN, EWOULDBLOCK:
-                try await loop.wait(for: .readable, on: fd, deadline: nil)
+                // `close()` may run on another thread: the wait registers only while this is still our socket.
+                try await loop.wait(for: .readable, on: fd, deadline: nil, stillOpen: { descriptor() == fd })
             case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                 // Out of descriptors: back off instead of spinning; clients wait in the backlog meanwhile.
                 try await Task.sleep(for: .milliseconds(100))

@@ -1,4 +1,4 @@
-import Synchronization
+import Threading
 
 /// A server's connections in progress and whether each waits for its peer's next command, so a graceful
 /// shutdown can send the idle ones away at once while busy ones finish (SMTP sessions, control connections).
@@ -14,7 +14,7 @@ public final class ConnectionRegistry: Sendable {
         var draining = false
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     public init() {}
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import Threading
 import CLinux
 
 /// One epoll thread that wakes the tasks waiting for their sockets to become readable or writable, and
@@ -35,17 +36,21 @@ public final class EventLoop: TaskExecutor, Sendable {
         var inEpoll = false
         /// Set by `interruptReads`: this and every later read wait fails with `.cancelled`.
         var readsInterrupted = false
+        /// Who opened the descriptor (`open(_:)`), so a call made for an earlier holder of the same number is
+        /// told apart from one made for the current holder.
+        var owner: UInt64 = 0
     }
 
     private struct State {
         var registrations: [Int32: Registration] = [:]
         var nextWaiterID: UInt64 = 0
+        var nextOwner: UInt64 = 0
     }
 
     private let epollFD: Int32
     private let wakeFD: Int32
-    private let state = Mutex(State())
-    private let jobs = Mutex<[UnownedJob]>([])
+    private let state = Locked(State())
+    private let jobs = Locked<[UnownedJob]>([])
     private let wakePending = Atomic<Bool>(false)
     private let loopThread = Atomic<UInt>(0)
     private static let tick = Duration.milliseconds(250)
@@ -68,7 +73,15 @@ public final class EventLoop: TaskExecutor, Sendable {
 
     /// Suspends until `fd` is ready for `interest`, the deadline passes (`TransportError.timedOut`), the
     /// descriptor is released (`.closed`) or the task is cancelled (`.cancelled`).
-    public func wait(for interest: Interest, on fd: Int32, deadline: ContinuousClock.Instant?) async throws {
+    ///
+    /// `stillOpen` is asked with the loop's lock held before the wait is registered: a descriptor
+    /// another thread may close meanwhile (a listener's) fails with `.closed` instead of registering a wait on
+    /// a number that may already belong to another socket. Such a `close` must make `stillOpen` false before
+    /// it calls `release`.
+    public func wait(
+        for interest: Interest, on fd: Int32, deadline: ContinuousClock.Instant?,
+        stillOpen: () -> Bool = { true }
+    ) async throws {
         let id = state.withLock { s -> UInt64 in
             s.nextWaiterID += 1
             return s.nextWaiterID
@@ -79,6 +92,7 @@ public final class EventLoop: TaskExecutor, Sendable {
                 // the cancellation; checking before locking could lose a cancellation in between.
                 let failure: (any Error)? = state.withLock { s -> (any Error)? in
                     if Task.isCancelled { return TransportError.cancelled }
+                    if !stillOpen() { return TransportError.closed }
                     var registration = s.registrations[fd] ?? Registration()
                     if interest == .readable, registration.readsInterrupted { return TransportError.cancelled }
                     let waiter = Waiter(id: id, deadline: deadline, continuation: continuation)
@@ -120,11 +134,28 @@ public final class EventLoop: TaskExecutor, Sendable {
         for job in batch { job.runSynchronously(on: executor) }
     }
 
+    /// Takes charge of a newly opened descriptor and returns the owner token `interruptReads` needs. A number
+    /// the kernel hands out again starts clean: an interruption meant for its previous holder does not carry
+    /// over.
+    public func open(_ fd: Int32) -> UInt64 {
+        let (owner, stale) = state.withLock { s -> (UInt64, [Waiter]) in
+            s.nextOwner += 1
+            let previous = s.registrations[fd]
+            // Keep `inEpoll`: a connect waits on its descriptor before the connection owns it.
+            s.registrations[fd] = Registration(inEpoll: previous?.inEpoll ?? false, owner: s.nextOwner)
+            return (s.nextOwner, [previous?.read, previous?.write].compactMap { $0 })
+        }
+        for waiter in stale { waiter.continuation.resume(throwing: TransportError.closed) }
+        return owner
+    }
+
     /// Makes the pending and all later read waits on `fd` fail with `.cancelled`: how an idle session is told
     /// to leave at shutdown without cancelling its task (a busy one must finish its message first).
-    public func interruptReads(on fd: Int32) {
+    /// `owner` is what `open` returned; once the descriptor is released (and perhaps reused) this does nothing,
+    /// so another thread may call it while the owner closes the connection.
+    public func interruptReads(on fd: Int32, owner: UInt64) {
         let waiter = state.withLock { s -> Waiter? in
-            var registration = s.registrations[fd] ?? Registration()
+            guard var registration = s.registrations[fd], registration.owner == owner else { return nil }
             registration.readsInterrupted = true
             let waiter = registration.read
             registration.read = nil

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
+import Threading
 
 /// Turns a host name into socket addresses with getaddrinfo(3), which blocks, so each lookup runs on a
 /// thread of its own: never on the cooperative pool (two threads here) nor on the epoll thread.
@@ -86,7 +86,7 @@ private final class PendingLookup: Sendable {
         case finished
     }
 
-    private let state = Mutex(State.starting)
+    private let state = Locked(State.starting)
 
     /// Stores the continuation; false (having resumed it with `.cancelled`) if the task was cancelled first.
     func install(_ continuation: CheckedContinuation<[SocketAddress], any Error>) -> Bool {

@@ -10,13 +10,16 @@ public final class TCPConnection: @unchecked Sendable {
     public let peer: PeerAddress
     public let local: PeerAddress
     private var fd: Int32
-    /// The descriptor number as opened, for `interruptReads` from other threads (`fd` is the owner's).
+    /// The descriptor number as opened and the loop's token for it, for `interruptReads` from other threads
+    /// (`fd` is the owner's).
     private let descriptor: Int32
+    private let token: UInt64
     private let loop: EventLoop
 
     init(fd: Int32, peer: PeerAddress, local: PeerAddress, loop: EventLoop) {
         self.fd = fd
         self.descriptor = fd
+        self.token = loop.open(fd)
         self.peer = peer
         self.local = local
         self.loop = loop
@@ -89,9 +92,9 @@ public final class TCPConnection: @unchecked Sendable {
     }
 
     /// Makes the current and every later read fail with `TransportError.cancelled`. May be called from any
-    /// thread, but only while the connection is open (the owner must not close it concurrently).
+    /// thread, even while the owner closes the connection: once closed, it does nothing.
     public func interruptReads() {
-        loop.interruptReads(on: descriptor)
+        loop.interruptReads(on: descriptor, owner: token)
     }
 
     /// Half-closes the sending side: the peer reads end of stream while this side can still read (an HTTP

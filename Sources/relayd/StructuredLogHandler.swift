@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Logging
 import RelayConfiguration
-import Synchronization
+import Threading
 
 /// A swift-log handler that writes one line per event to stderr, as logfmt or JSON.
 ///
@@ -17,7 +17,7 @@ struct StructuredLogHandler: LogHandler {
     let label: String
     /// Shared by all handlers: setting one logger's level sets relayd's.
     let threshold: LogThreshold
-    private static let lock = Mutex(())
+    private static let lock = Locked(())
 
     var logLevel: Logger.Level {
         get { threshold.level }

@@ -5,6 +5,7 @@ import Prometheus
 import RelayTesting
 import ServiceLifecycle
 import Synchronization
+import Threading
 import Testing
 import Transport
 
@@ -20,7 +21,7 @@ struct AdminServerTests {
     }
 
     final class ReadinessSwitch: Sendable {
-        let state = Mutex(Readiness.ready)
+        let state = Locked(Readiness.ready)
         func set(_ value: Readiness) { state.withLock { $0 = value } }
         func get() -> Readiness { state.withLock { $0 } }
     }

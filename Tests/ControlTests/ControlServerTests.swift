@@ -7,7 +7,7 @@ import Logging
 import RelayTesting
 import ServiceLifecycle
 import Spool
-import Synchronization
+import Threading
 import Testing
 import Transport
 
@@ -279,6 +279,6 @@ struct LogRecorder: LogHandler {
     }
 
     private final class Storage: Sendable {
-        let records = Mutex<[Record]>([])
+        let records = Locked<[Record]>([])
     }
 }

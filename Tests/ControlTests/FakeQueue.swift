@@ -1,6 +1,6 @@
 import Control
 import Spool
-import Synchronization
+import Threading
 
 /// Stands in for relayd's queue behind the control socket: answers from fixed data and records what it was
 /// asked, so tests see exactly what the server passed on.
@@ -9,7 +9,7 @@ final class FakeQueue: ControlHandler {
     /// The listing fails with a disk error after this many entries.
     let failListingAfter: Int?
     let outcome: AttemptOutcome?
-    private let recorded = Mutex<[ControlRequest]>([])
+    private let recorded = Locked<[ControlRequest]>([])
 
     init(entries: [QueueEntry] = [], failListingAfter: Int? = nil, outcome: AttemptOutcome? = nil) {
         self.entries = entries

@@ -1,5 +1,5 @@
 import Delivery
-import Synchronization
+import Threading
 
 /// Holds deliveries in flight until the test opens it; once open it stays open.
 final class Gate: Sendable {
@@ -8,7 +8,7 @@ final class Gate: Sendable {
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func open() {
         let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in

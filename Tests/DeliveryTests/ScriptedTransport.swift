@@ -1,7 +1,7 @@
 import Delivery
 import RelayTesting
 import Spool
-import Synchronization
+import Threading
 
 /// A `DeliveryTransport` that records every call and answers from a script, one entry per attempt.
 ///
@@ -11,7 +11,7 @@ final class ScriptedTransport: DeliveryTransport {
     let name = "scripted"
     private let script: [[String: RecipientOutcome]]
     private let defaultOutcome: RecipientOutcome?
-    private let recorded = Mutex<[OutboundMessage]>([])
+    private let recorded = Locked<[OutboundMessage]>([])
 
     init(_ script: [[String: RecipientOutcome]], defaultOutcome: RecipientOutcome? = .delivered("250 2.0.0 Ok")) {
         self.script = script

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import RelayTesting
 import SMTPProtocol
-import Synchronization
+import Threading
 import Testing
 import Transport
 
@@ -192,8 +192,8 @@ final class HoldingUpstream: Sendable {
     let port: UInt16
     private let gate: Gate
     private let listener: TCPListener
-    private let state = Mutex(Record())
-    private let live = Mutex<[ObjectIdentifier: TCPConnection]>([:])
+    private let state = Locked(Record())
+    private let live = Locked<[ObjectIdentifier: TCPConnection]>([:])
 
     var record: Record { state.withLock { $0 } }
 

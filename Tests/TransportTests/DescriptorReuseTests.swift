@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import Transport
+
+/// The kernel hands a closed descriptor's number to the next socket at once; a call another thread makes for
+/// the previous holder must not reach the new one (it did: a shutdown's late interruption failed the next
+/// connection's reads, a listener closed during `accept` left a wait on a reused number).
+@Suite("A descriptor number used again starts clean")
+struct DescriptorReuseTests {
+    /// A connected pair of non-blocking stream sockets.
+    private func socketPair() throws -> (Int32, Int32) {
+        var fds: [Int32] = [0, 0]
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        try #require(socketpair(AF_UNIX, type, 0, &fds) == 0)
+        return (fds[0], fds[1])
+    }
+
+    @Test func anInterruptionForThePreviousHolderIsIgnored() async throws {
+        let loop = EventLoop()
+        let (fd, peer) = try socketPair()
+        defer { close(fd); close(peer) }
+        let previous = loop.open(fd)
+        let current = loop.open(fd)  // as when the number is handed out again after a close
+        loop.interruptReads(on: fd, owner: previous)
+
+        var byte: UInt8 = 1
+        #expect(write(peer, &byte, 1) == 1)
+        try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5))  // not .cancelled
+
+        loop.interruptReads(on: fd, owner: current)
+        await #expect(throws: TransportError.cancelled) {
+            try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5))
+        }
+        loop.release(fd)
+    }
+
+    @Test func anInterruptionAfterReleaseDoesNotOutliveIt() async throws {
+        let loop = EventLoop()
+        let (fd, peer) = try socketPair()
+        defer { close(fd); close(peer) }
+        let owner = loop.open(fd)
+        loop.release(fd)
+        loop.interruptReads(on: fd, owner: owner)  // the owner closed it meanwhile
+
+        var byte: UInt8 = 1
+        #expect(write(peer, &byte, 1) == 1)
+        try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5))
+        loop.release(fd)
+    }
+
+    @Test func aWaitOnADescriptorNoLongerOursFailsWithoutRegistering() async throws {
+        let loop = EventLoop()
+        let (fd, peer) = try socketPair()
+        defer { close(fd); close(peer) }
+        await #expect(throws: TransportError.closed) {
+            try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5), stillOpen: { false })
+        }
+        // Nothing was left behind: the next holder's wait is the one woken.
+        var byte: UInt8 = 1
+        #expect(write(peer, &byte, 1) == 1)
+        try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5))
+        loop.release(fd)
+    }
+
+    @Test func aListenerClosedWhileAcceptingFailsTheAcceptWithClosed() async throws {
+        let listener = try TCPListener(address: ListenAddress(host: "127.0.0.1", port: 0))
+        let accepting = Task { try await listener.accept() }
+        try await Task.sleep(for: .milliseconds(50))
+        listener.close()
+        await #expect(throws: TransportError.closed) { _ = try await accepting.value }
+    }
+}
