@@ -32,8 +32,8 @@ let package = Package(
         .target(name: "Threading"),
         // The I/O edge: sockets, epoll, TLS.
         .target(name: "Transport", dependencies: ["COpenSSL", "CLinux", "Threading"]),
-        // Password hashing and the users file; the second COpenSSL importer, for crypto (EVP_PBE_scrypt, CRYPTO_memcmp), not transport.
-        .target(name: "Authentication", dependencies: ["COpenSSL"]),
+        // Password hashing and the users file (SMTPProtocol for its base64); the second COpenSSL importer, for crypto (EVP_PBE_scrypt, CRYPTO_memcmp), not transport.
+        .target(name: "Authentication", dependencies: ["COpenSSL", "SMTPProtocol"]),
         // The durable queue: the only hand-off between receiving and delivering.
         // JSON read and written byte by byte, for the spool's and the control channel's hot paths.
         .target(name: "FastJSON"),
@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FastJSON", "RelayTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "RelayTesting"]),
         .testTarget(name: "RelayConfigurationTests", dependencies: ["RelayConfiguration"]),
-        .testTarget(name: "AuthenticationTests", dependencies: ["Authentication"]),
+        .testTarget(name: "AuthenticationTests", dependencies: ["Authentication", "SMTPProtocol"]),
         .testTarget(name: "ReceivingTests", dependencies: [
             "Receiving", "Spool", "Transport", "RelayTesting",
             .product(name: "MetricsTestKit", package: "swift-metrics"),

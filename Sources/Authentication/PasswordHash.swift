@@ -1,4 +1,5 @@
 internal import COpenSSL
+internal import SMTPProtocol
 
 /// scrypt's work factors: N = 2^logN, block size r, parallelism p.
 public struct ScryptCost: Sendable, Equatable {
@@ -70,8 +71,8 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
         guard fields.count == 5 else { throw .malformed }
         let cost = try Self.parseParameters(fields[2])
         if let refusal = cost.refusal { throw refusal }
-        guard let salt = Base64.decode(fields[3]) else { throw .badBase64(field: "salt") }
-        guard let hash = Base64.decode(fields[4]) else { throw .badBase64(field: "hash") }
+        guard let salt = Base64.decode(fields[3].utf8, padded: false) else { throw .badBase64(field: "salt") }
+        guard let hash = Base64.decode(fields[4].utf8, padded: false) else { throw .badBase64(field: "hash") }
         guard Self.acceptedSaltLengths.contains(salt.count) else {
             throw .badLength(field: "salt", bytes: salt.count, accepted: Self.acceptedSaltLengths)
         }
@@ -83,7 +84,7 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
 
     /// The text form, as stored in the users file.
     public var encoded: String {
-        "$scrypt$ln=\(cost.logN),r=\(cost.r),p=\(cost.p)$\(Base64.encode(salt))$\(Base64.encode(hash))"
+        "$scrypt$ln=\(cost.logN),r=\(cost.r),p=\(cost.p)$\(Base64.encode(salt, padded: false))$\(Base64.encode(hash, padded: false))"
     }
 
     public var description: String { encoded }

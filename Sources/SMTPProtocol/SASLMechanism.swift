@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials  // base64 only; the small Foundation on Linux
-#else
-import Foundation
-#endif
-
 /// The SASL mechanisms the client speaks (RFC 4954): PLAIN (RFC 4616) and the de-facto LOGIN.
 ///
 /// Both send the password base64-encoded, not encrypted; `ClientSession` uses them only over TLS unless
@@ -32,5 +26,5 @@ extension SASLCredentials {
     /// LOGIN's answer to the second 334 challenge ("Password:").
     var loginPassword: String { base64(Array(password.utf8)) }
 
-    private func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+    private func base64(_ bytes: [UInt8]) -> String { Base64.encode(bytes) }
 }

@@ -34,7 +34,7 @@ struct SASLServerExchange: Sendable {
             return (exchange, .challenge(mechanism == .plain ? "" : usernameChallenge))
         }
         // RFC 4954 §4: "=" is how an initial response says it is empty, since an absent one means "send a challenge".
-        let decoded = initialResponse == "=" ? [] : base64Decoded(initialResponse.utf8)
+        let decoded = initialResponse == "=" ? [] : Base64.decode(initialResponse.utf8)
         guard let decoded else { return (exchange, .undecodable) }
         let step = exchange.advance(with: decoded)
         return (exchange, step)
@@ -43,7 +43,7 @@ struct SASLServerExchange: Sendable {
     /// The client's answer to the last challenge: one line, without its line ending.
     mutating func respond(_ line: some Collection<UInt8>) -> Step {
         if line.elementsEqual("*".utf8) { return .aborted }
-        guard let decoded = Self.base64Decoded(line) else { return .undecodable }
+        guard let decoded = Base64.decode(line) else { return .undecodable }
         return advance(with: decoded)
     }
 
@@ -71,46 +71,5 @@ struct SASLServerExchange: Sendable {
     private static func text(_ bytes: some Collection<UInt8>, allowEmpty: Bool = false) -> String? {
         guard allowEmpty || !bytes.isEmpty, !bytes.contains(0) else { return nil }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    /// Strict RFC 4648 §4 base64: padded, no whitespace, nothing outside the alphabet.
-    static func base64Decoded(_ text: some Collection<UInt8>) -> [UInt8]? {
-        let input = Array(text)
-        guard input.count % 4 == 0 else { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(input.count / 4 * 3)
-        var index = 0
-        while index < input.count {
-            let isLast = index + 4 == input.count
-            var quantum: UInt32 = 0
-            var padding = 0
-            for offset in 0..<4 {
-                let byte = input[index + offset]
-                if byte == UInt8(ascii: "="), isLast, offset >= 2 {
-                    padding += 1
-                    quantum <<= 6
-                    continue
-                }
-                // A data character after padding ("ab=c") is as malformed as padding in the middle.
-                guard padding == 0, let value = sextet(byte) else { return nil }
-                quantum = quantum << 6 | UInt32(value)
-            }
-            output.append(UInt8(truncatingIfNeeded: quantum >> 16))
-            if padding < 2 { output.append(UInt8(truncatingIfNeeded: quantum >> 8)) }
-            if padding < 1 { output.append(UInt8(truncatingIfNeeded: quantum)) }
-            index += 4
-        }
-        return output
-    }
-
-    private static func sextet(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): byte - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0") + 52
-        case UInt8(ascii: "+"): 62
-        case UInt8(ascii: "/"): 63
-        default: nil
-        }
     }
 }
