@@ -17,6 +17,13 @@ struct DescriptorReuseTests {
         return (fds[0], fds[1])
     }
 
+    /// Sends a byte from `peer` and waits until `fd` is readable: the wait must be woken, not failed.
+    private func expectReadable(_ fd: Int32, after peer: Int32, on loop: EventLoop) async throws {
+        var byte: UInt8 = 1
+        #expect(write(peer, &byte, 1) == 1)
+        try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5))
+    }
+
     @Test func anInterruptionForThePreviousHolderIsIgnored() async throws {
         let loop = EventLoop()
         let (fd, peer) = try socketPair()
@@ -25,9 +32,7 @@ struct DescriptorReuseTests {
         let current = loop.open(fd)  // as when the number is handed out again after a close
         loop.interruptReads(on: fd, owner: previous)
 
-        var byte: UInt8 = 1
-        #expect(write(peer, &byte, 1) == 1)
-        try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5))  // not .cancelled
+        try await expectReadable(fd, after: peer, on: loop)  // not .cancelled
 
         loop.interruptReads(on: fd, owner: current)
         await #expect(throws: TransportError.cancelled) {
@@ -44,9 +49,7 @@ struct DescriptorReuseTests {
         loop.release(fd)
         loop.interruptReads(on: fd, owner: owner)  // the owner closed it meanwhile
 
-        var byte: UInt8 = 1
-        #expect(write(peer, &byte, 1) == 1)
-        try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5))
+        try await expectReadable(fd, after: peer, on: loop)
         loop.release(fd)
     }
 
@@ -58,9 +61,7 @@ struct DescriptorReuseTests {
             try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5), stillOpen: { false })
         }
         // Nothing was left behind: the next holder's wait is the one woken.
-        var byte: UInt8 = 1
-        #expect(write(peer, &byte, 1) == 1)
-        try await loop.wait(for: .readable, on: fd, deadline: .now + .seconds(5))
+        try await expectReadable(fd, after: peer, on: loop)
         loop.release(fd)
     }
 
