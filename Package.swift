@@ -125,9 +125,14 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// libFuzzer harness of the YAML config parser (Fuzz/config), for scripts/fuzz only. It needs swift-configuration and
-// Yams, so SwiftPM builds it rather than bare swiftc; the target exists only when MAILRELAY_FUZZ=1, so plain
-// `swift build`, `swift test` and CI's normal build never compile it.
+// libFuzzer harnesses that need more than one dependency-free module, for scripts/fuzz only: the YAML config parser
+// (Fuzz/config: swift-configuration and Yams) and the spool's file decoders (Fuzz/envelope: Spool). SwiftPM builds
+// them rather than bare swiftc; they exist only when MAILRELAY_FUZZ=1, so plain `swift build`, `swift test` and
+// CI's normal build never compile them. FuzzDriver is their shared entry point and invariant helpers.
 if Context.environment["MAILRELAY_FUZZ"] == "1" {
-    package.targets.append(.executableTarget(name: "ConfigFuzzer", dependencies: ["RelayConfiguration"], path: "Fuzz/config"))
+    package.targets += [
+        .target(name: "FuzzDriver", path: "Fuzz", sources: ["driver", "common"]),
+        .executableTarget(name: "ConfigFuzzer", dependencies: ["RelayConfiguration", "FuzzDriver"], path: "Fuzz/config"),
+        .executableTarget(name: "EnvelopeFuzzer", dependencies: ["Spool", "FastJSON", "FuzzDriver"], path: "Fuzz/envelope"),
+    ]
 }

@@ -75,3 +75,18 @@ write("json", json + [
 write("config", [open(p, "rb").read() for p in sorted(glob.glob(os.path.join(ROOT, "config", "*.yaml")))] + [
     b"hostname: relay.test\nupstream:\n  host: smtp.test\n  port: 587\n",
     b"upstreams:\n  - host: a.test\n  - host: b.test\n    port: 2525\ninbound:\n  max_message_size: 1MiB\n"])
+
+envelope_line = (b'{"clientAddress":"127.0.0.1","clientName":"client","eightBitMIME":false,"id":"01HX0000000AB",'
+                 b'"receivedAt":1700000000.25,"recipients":["b@x.example","c@y.example"],"sender":"a@client.example",'
+                 b'"smtputf8":true}')
+spool = [s for s in swift_literals("Tests/SpoolTests/*.swift") if s.startswith(b"MRQ1") or s.strip()[:1] == b"{"]
+write("envelope", spool + [
+    b"MRQ1 000000000005\n" + envelope_line + b"\nhello",
+    b"MRQ1 000000000000\n" + envelope_line.replace(b"a@client.example", b"\\u00e9\\\"x\\\"@y") + b"\n",
+    b"MRQ1 000000000002\n" + envelope_line.replace(b',"smtputf8":true', b',"smtputf8":true,"later":1') + b"\nhi",
+    envelope_line,
+    b'{"attempts":2,"nextAttemptAt":1700000600,"held":true,"lastError":"421 4.7.0 later",'
+    b'"recipients":[{"address":"a@x","status":"deferred","reply":"421 4.7.0 later","at":1700000000.5},'
+    b'{"address":"b@x","status":"failed","senderNotified":true}],'
+    b'"history":[{"at":1700000000.5,"relay":"mx[10.0.0.1]:587","recipients":[{"address":"a@x","status":"deferred"}]}]}',
+    b"a@client.example\x00127.0.0.1\x00client\x00b@x.example\x00c@y.example"])

@@ -1,7 +1,8 @@
-// Shared by the swiftc-built fuzz targets (scripts/fuzz compiles this file into each of them).
+// Shared by every fuzz target: scripts/fuzz compiles this file into each swiftc-built one, and it is part of the
+// FuzzDriver module the SwiftPM-built ones import (hence `public`).
 
 /// Reports a broken invariant the way libFuzzer recognises a finding (a trap), with a line saying which one.
-func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+public func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
            file: StaticString = #fileID, line: UInt = #line) {
     if !condition() { fatalError("invariant violated: \(message())", file: file, line: line) }
 }
@@ -10,16 +11,16 @@ func check(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> S
 ///
 /// Mostly small pieces (1–8 bytes: splits inside CRLF, inside "." CR LF and inside reply codes are where
 /// streaming parsers go wrong), sometimes up to 300 bytes so long inputs still finish quickly.
-struct ChunkSizes {
+public struct ChunkSizes {
     private var state: UInt64
 
-    init(seededBy bytes: UnsafeBufferPointer<UInt8>, salt: UInt64 = 0) {
+    public init(seededBy bytes: UnsafeBufferPointer<UInt8>, salt: UInt64 = 0) {
         var hash: UInt64 = 0xcbf29ce484222325 ^ salt  // FNV-1a
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
         state = hash
     }
 
-    mutating func next() -> Int {
+    public mutating func next() -> Int {
         // splitmix64
         state &+= 0x9e3779b97f4a7c15
         var z = state
@@ -30,7 +31,7 @@ struct ChunkSizes {
     }
 
     /// `bytes` cut into consecutive chunks.
-    mutating func split(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+    public mutating func split(_ bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
         var chunks: [ArraySlice<UInt8>] = []
         var start = bytes.startIndex
         while start < bytes.endIndex {
@@ -43,28 +44,28 @@ struct ChunkSizes {
 }
 
 /// Reads the input front to back as a source of small decisions.
-struct InputCursor {
+public struct InputCursor {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    public init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    var isAtEnd: Bool { index >= bytes.count }
+    public var isAtEnd: Bool { index >= bytes.count }
 
-    mutating func byte() -> UInt8 {
+    public mutating func byte() -> UInt8 {
         guard index < bytes.count else { return 0 }
         defer { index += 1 }
         return bytes[index]
     }
 
-    mutating func rest() -> [UInt8] {
+    public mutating func rest() -> [UInt8] {
         defer { index = bytes.count }
         return index < bytes.count ? Array(bytes[index...]) : []
     }
 }
 
 /// RFC 4648 base64 with padding: the reference the SASL decoder is checked against.
-func referenceBase64(_ bytes: [UInt8]) -> [UInt8] {
+public func referenceBase64(_ bytes: [UInt8]) -> [UInt8] {
     let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     var out: [UInt8] = []
     var i = 0

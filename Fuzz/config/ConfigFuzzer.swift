@@ -6,6 +6,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FuzzDriver
 import RelayConfiguration
 
 // One file per process, rewritten for every input: the loader only reads files by path.
@@ -46,11 +47,10 @@ private func withoutPasswords(_ settings: RelaySettings) -> RelaySettings {
     return copy
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+private func fuzzOne(_ input: UnsafeBufferPointer<UInt8>) -> CInt {
     // Configs are small; huge inputs only slow the search down.
-    guard size <= 64 * 1024 else { return -1 }
-    write(UnsafeBufferPointer(start: data, count: size), to: inputPath)
+    guard input.count <= 64 * 1024 else { return -1 }
+    write(input, to: inputPath)
     let first = load(inputPath)
     guard case .success(let settings) = first else { return 0 }
 
@@ -72,40 +72,7 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links an executable's entry point under another name (ConfigFuzzer_main, aliased to main), so libFuzzer's
-// own main is never linked: this entry point hands over to libFuzzer's driver instead. Without -DFUZZING (a plain
-// build, no libFuzzer) it replays the files named on the command line, to reproduce a finding in a debugger.
-#if FUZZING
-@_silgen_name("LLVMFuzzerRunDriver")
-private func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-#endif
-
 @main
 struct ConfigFuzzerMain {
-    static func main() {
-        #if FUZZING
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzOne(data, size) })
-        #else
-        for path in CommandLine.arguments.dropFirst() {
-            guard let file = fopen(path, "rb") else { fatalError("cannot open \(path)") }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = fread(&buffer, 1, buffer.count, file)
-                if n <= 0 { break }
-                bytes.append(contentsOf: buffer[..<n])
-            }
-            fclose(file)
-            bytes.append(0)  // never empty, so there is a pointer to pass; the size excludes it
-            _ = bytes.withUnsafeBufferPointer { fuzzOne($0.baseAddress!, $0.count - 1) }
-            print("ok \(path)")
-        }
-        #endif
-    }
+    static func main() { runFuzzTarget(fuzzOne) }
 }

@@ -125,8 +125,10 @@ public struct JSONReader {
         while end < parser.bytes.count {
             switch parser.bytes[end] {
             case UInt8(ascii: "\""):
+                let raw = UnsafeBufferPointer(rebasing: parser.bytes[start..<end])
+                guard Parser.isValidUTF8(raw) else { throw parser.error("invalid UTF-8 in a string") }
                 parser.index = end + 1
-                return Key(raw: UnsafeBufferPointer(rebasing: parser.bytes[start..<end]), unescaped: nil)
+                return Key(raw: raw, unescaped: nil)
             case UInt8(ascii: "\\"):
                 return Key(raw: UnsafeBufferPointer(start: nil, count: 0), unescaped: try parser.string())
             case 0..<0x20:

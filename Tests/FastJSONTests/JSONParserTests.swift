@@ -1,3 +1,4 @@
+import Foundation
 import FastJSON
 import Testing
 
@@ -26,7 +27,6 @@ struct JSONParserTests {
         (#""\b\f\n\r\t""#, "\u{8}\u{c}\n\r\t"),
         (#""\u00e9\u0041""#, "éA"),
         (#""\ud83d\ude00""#, "😀"),
-        (#""\ud83d alone""#, "\u{FFFD} alone"),
         ("\"raw UTF-8 é 日本\"", "raw UTF-8 é 日本"),
     ])
     func decodesStrings(json: String, expected: String) throws {
@@ -44,9 +44,32 @@ struct JSONParserTests {
     @Test(arguments: [
         "", " ", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a:1}", "01", "1.", "-", "1e", "tru", "nul",
         "\"unterminated", "\"bad \\x escape\"", "\"control \u{1} char\"", "[1] 2", "\"\\u12\"", "+1", ".5",
+        #""\ud83d alone""#, #""\ude00""#, #""\ud83d\u0041""#, #""\ud83d\ud83d""#,
     ])
     func refusesInvalidText(json: String) {
         #expect(throws: JSONError.self) { try JSONParser.parse(json) }
+    }
+
+    /// Found by fuzzing (envelope target): strings with invalid UTF-8 read as U+FFFD here but failed in
+    /// JSONDecoder, so a damaged spool file meant different things depending on which decoder read it.
+    @Test(arguments: [[0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0x61, 0x80, 0x62]] as [[UInt8]])
+    func refusesInvalidUTF8InStringsAsFoundationDoes(raw: [UInt8]) throws {
+        for json in [[0x22] + raw + [0x22], Array(#""a\n"#.utf8) + raw + [0x22]] {
+            #expect(throws: JSONError.self) { try JSONParser.parse(json) }
+            #expect(throws: (any Error).self) { try JSONDecoder().decode(String.self, from: Data(json)) }
+            json.withUnsafeBufferPointer { buffer in
+                var skipping = JSONReader(buffer)
+                #expect(throws: JSONError.self) { try skipping.skipValue() }
+                var reading = JSONReader(buffer)
+                #expect(throws: JSONError.self) { try reading.readString() }
+            }
+            // As a member name, read by JSONReader without making a String of it.
+            let object = Array(#"{"#.utf8) + json + Array(#":1}"#.utf8)
+            object.withUnsafeBufferPointer { buffer in
+                var reader = JSONReader(buffer)
+                #expect(throws: JSONError.self) { try reader.readObject { r, _ throws(JSONError) in try r.skipValue() } }
+            }
+        }
     }
 
     @Test func boundsNesting() throws {
