@@ -45,6 +45,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
+from waiting import wait_on
+
 # aiosmtpd logs every session at INFO and a deprecation notice on each AUTH at WARNING.
 logging.getLogger("mail.log").setLevel(logging.ERROR)
 
@@ -351,19 +353,9 @@ class Upstream:
 
     def wait_for(self, predicate, timeout: float, what: str = "condition"):
         """Wait until predicate() (called under the lock) is truthy; return its value."""
-        deadline = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"upstream: {what} not reached within {timeout}s; it has {len(self.messages)} "
-                        f"message(s) and saw {len(self.sessions)} session(s)"
-                    )
-                self.changed.wait(min(remaining, 0.2))
+        return wait_on(self.changed, predicate, timeout, lambda: (
+            f"upstream: {what} not reached within {timeout}s; it has {len(self.messages)} "
+            f"message(s) and saw {len(self.sessions)} session(s)"))
 
     def wait_for_messages(self, n: int, timeout: float = 30.0, settle: float = 0.0) -> list[Message]:
         """Wait until at least `n` messages arrived; after `settle` s more, return them all."""

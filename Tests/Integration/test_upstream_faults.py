@@ -33,6 +33,7 @@ import pytest
 
 from relayd_harness import free_port, split_received, to_yaml
 from smtp_wire import SMTPWire, dot_stuff
+from waiting import wait_on
 
 RETRY = {"first": "1s", "max": "2s", "multiplier": 2, "jitter": 0}
 TIMEOUT = "2s"  # upstream command/data/connect timeouts where a test needs a stall to end quickly
@@ -308,16 +309,8 @@ class ScriptedUpstream:
 
     # -- inspection -----------------------------------------------------------------------------
     def wait_for(self, predicate, timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        with self.lock:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"scripted upstream: {what} not within {timeout}s\n{self.transcript()}")
-                self.lock.wait(min(remaining, 0.2))
+        return wait_on(self.lock, predicate, timeout,
+                       lambda: f"scripted upstream: {what} not within {timeout}s\n{self.transcript()}")
 
     def transcript(self, limit: int = 60) -> str:
         with self.lock:
