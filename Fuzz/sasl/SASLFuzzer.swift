@@ -51,11 +51,19 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = run(mechanism, initial: nil, lines: lines)
     }
 
-    // base64 both ways.
-    check(SASLServerExchange.base64Decoded(referenceBase64(bytes)) == bytes, "decode(encode(x)) != x")
-    if let decoded = SASLServerExchange.base64Decoded(bytes) {
-        check(referenceBase64(decoded).count == bytes.count, "accepted base64 of \(bytes.count) chars re-encodes to another length")
-        check(SASLServerExchange.base64Decoded(referenceBase64(decoded)) == decoded, "re-encoded base64 decodes differently")
+    // base64 both ways, padded (SASL) and unpadded (password hashes), against the reference encoder.
+    let reference = referenceBase64(bytes)
+    check(Array(Base64.encode(bytes).utf8) == reference, "Base64.encode differs from the reference")
+    check(Base64.decode(reference) == bytes, "decode(encode(x)) != x")
+    let unpadded = Array(reference.prefix { $0 != UInt8(ascii: "=") })
+    check(Array(Base64.encode(bytes, padded: false).utf8) == unpadded, "unpadded encoding differs from the reference")
+    check(Base64.decode(unpadded, padded: false) == bytes, "unpadded decode(encode(x)) != x")
+    if let decoded = Base64.decode(bytes) {
+        // Strict: the only text that decodes to these bytes is their canonical encoding.
+        check(referenceBase64(decoded) == bytes, "accepted base64 that is not the canonical encoding of what it decodes to")
+    }
+    if let decoded = Base64.decode(bytes, padded: false) {
+        check(Array(referenceBase64(decoded).prefix { $0 != UInt8(ascii: "=") }) == bytes, "accepted unpadded base64 that is not canonical")
     }
 
     // PLAIN and LOGIN with parts cut from the input at 0xFF bytes.
