@@ -64,12 +64,4 @@ struct DescriptorReuseTests {
         try await expectReadable(fd, after: peer, on: loop)
         loop.release(fd)
     }
-
-    @Test func aListenerClosedWhileAcceptingFailsTheAcceptWithClosed() async throws {
-        let listener = try TCPListener(address: ListenAddress(host: "127.0.0.1", port: 0))
-        let accepting = Task { try await listener.accept() }
-        try await Task.sleep(for: .milliseconds(50))
-        listener.close()
-        await #expect(throws: TransportError.closed) { _ = try await accepting.value }
-    }
 }
