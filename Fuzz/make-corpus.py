@@ -59,7 +59,9 @@ write("data-decoder", messages + [
 
 replies = [s for s in smtp if re.match(rb"^[2-5]\d\d[ -]", s) and s.endswith(b"\n")]
 write("reply-parser", replies + [b"250-mx\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n",
-                                 b"550-5.1.1 no\r\n550 5.1.1 such user\r\n", b"421 4.3.2 bye\n"])
+                                 b"550-5.1.1 no\r\n550 5.1.1 such user\r\n", b"421 4.3.2 bye\n",
+                                 # found by fuzzing: a combining mark right after the space that ends an enhanced code
+                                 b"2502.0.0 \xcc\x81b\r\n"])
 
 write("sasl", [b"AHVzZXIAcGFzcw==", b"dXNlcgB1c2VyAHBhc3M=", b"dXNlcg==\ncGFzcw==", b"*", b"=",
                b"authz\xffuser\xffpass", b"user\xffp\xc3\xa4ss", b"\xffu\xff", b"VXNlcm5hbWU6\nUGFzc3dvcmQ6"])

@@ -50,8 +50,11 @@ private func checkRoundTrip(_ reply: SMTPReply, chunkSizes sizes: inout ChunkSiz
     let lines = wire.split(separator: 10)
     guard lines.count == reply.lines.count, lines.allSatisfy({ $0.count - 1 <= parser.maxLineLength }),
           reply.lines.count <= parser.maxLines else { return }
-    if reply.enhanced == nil, let lifted = EnhancedStatusCode(reply.lines[0].prefix { $0 != " " }),
-       lifted.klass == reply.code / 100 {
+    // Text that starts with an enhanced code of the reply's class is read back as one: the wire cannot tell them
+    // apart. The first word is cut at the space *byte*, as the parser does: a space and a following combining
+    // mark are one Character, so cutting Characters missed "2.0.0 \u{301}b" (found by this target in CI).
+    let firstWord = String(decoding: reply.lines[0].utf8.prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self)
+    if reply.enhanced == nil, let lifted = EnhancedStatusCode(firstWord), lifted.klass == reply.code / 100 {
         return
     }
     for chunks in [[wire[...]], sizes.split(wire[...])] {
